@@ -1,0 +1,1 @@
+"""The engine's vocabulary: value types and Protocols. No I/O, no third-party imports."""

@@ -1,0 +1,96 @@
+"""The daemon's view of an OCI runtime.
+
+Lifecycle of one container, as the daemon drives it::
+
+    rt.create(id, bundle, rootfs, log_path)   # shim up, init waiting before exec
+    out = rt.attach(id)                       # live output from here on
+    rt.start(id)                              # init execs the process
+    for chunk in out: ...                     # (stream, bytes) until the process is gone
+    status = rt.wait(id)                      # ExitStatus
+    rt.delete(id)                             # cgroup, shim and runtime state gone
+
+The runtime knows bundles, not images, names or restart policies: the
+caller owns the container state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
+
+from dockyard.core.mount import Mount
+
+STDOUT = 1
+STDERR = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ExitStatus:
+    """How the container's init ended, in Docker's terms.
+
+    ``code`` is the exit status, or 128+N after death by signal N.
+    ``finished_at_ns`` is wall-clock nanoseconds since the epoch.
+    """
+
+    code: int
+    finished_at_ns: int
+    signal: int = 0
+    oom_killed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeState:
+    """``status`` is "created" (init waiting to exec), "running" or "stopped"."""
+
+    id: str
+    status: str
+    pid: int
+    exit: ExitStatus | None = None
+
+
+class OutputStream(Protocol):
+    """Live output of a container: iterate for (stream, data) pairs.
+
+    Iteration ends once the process has exited and all its output was
+    delivered. ``close`` may be called from another thread to stop early.
+    """
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]: ...
+
+    def close(self) -> None: ...
+
+
+class Runtime(Protocol):
+    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path) -> RuntimeState:
+        """Start the shim and set the container up to just before exec.
+
+        ``bundle`` holds config.json; ``rootfs`` mounts are performed inside
+        the container's own mount namespace onto ``bundle/rootfs``, so they
+        vanish with the container. stdout/stderr go to ``log_path`` in
+        Docker's json-file format. Raises RuntimeFailure and leaves nothing
+        behind on failure.
+        """
+        ...
+
+    def attach(self, container_id: str) -> OutputStream: ...
+
+    def start(self, container_id: str) -> None:
+        """Let init exec. RuntimeFailure(exit_code=126/127) when it cannot."""
+        ...
+
+    def state(self, container_id: str) -> RuntimeState: ...
+
+    def kill(self, container_id: str, signal: int) -> None: ...
+
+    def wait(self, container_id: str, timeout: float | None = None) -> ExitStatus | None:
+        """Block until the container has exited; None on timeout."""
+        ...
+
+    def delete(self, container_id: str) -> None:
+        """Kill what remains (SIGKILL), remove cgroup and runtime state. Idempotent."""
+        ...
+
+    def list(self) -> list[str]:
+        """Container ids the runtime has state for (to recover after a daemon restart)."""
+        ...

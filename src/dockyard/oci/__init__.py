@@ -1,0 +1,1 @@
+"""OCI image and runtime specifications as plain data (no I/O)."""

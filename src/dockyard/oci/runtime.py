@@ -1,0 +1,198 @@
+"""The subset of the OCI runtime spec (config.json) that Dockyard produces.
+
+Field names follow https://github.com/opencontainers/runtime-spec/blob/main/config.md;
+``to_json``/``from_json`` convert to and from the exact JSON shape, so a
+bundle written here can also be run by runc/crun.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+OCI_VERSION = "1.1.0"
+
+# Namespace type names as the spec spells them.
+NS_PID = "pid"
+NS_NETWORK = "network"
+NS_MOUNT = "mount"
+NS_IPC = "ipc"
+NS_UTS = "uts"
+NS_USER = "user"
+NS_CGROUP = "cgroup"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    uid: int = 0
+    gid: int = 0
+    additional_gids: tuple[int, ...] = ()
+    umask: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rlimit:
+    type: str  # "RLIMIT_NOFILE"
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    args: tuple[str, ...]
+    env: tuple[str, ...] = ()
+    cwd: str = "/"
+    user: User = field(default_factory=User)
+    terminal: bool = False
+    no_new_privileges: bool = False
+    rlimits: tuple[Rlimit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    path: str = "rootfs"
+    readonly: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    destination: str
+    type: str | None = None
+    source: str | None = None
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Namespace:
+    type: str
+    path: str | None = None  # join this namespace instead of creating one
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """linux.resources; empty in the skeleton, grown by the resources issue."""
+
+    memory_limit: int | None = None
+    pids_limit: int | None = None
+    cpu_shares: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Linux:
+    namespaces: tuple[Namespace, ...] = ()
+    cgroups_path: str = ""
+    resources: Resources = field(default_factory=Resources)
+    masked_paths: tuple[str, ...] = ()
+    readonly_paths: tuple[str, ...] = ()
+    rootfs_propagation: str = "rprivate"
+    sysctl: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    process: Process
+    root: Root = field(default_factory=Root)
+    hostname: str = ""
+    domainname: str = ""
+    mounts: tuple[Mount, ...] = ()
+    linux: Linux = field(default_factory=Linux)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    oci_version: str = OCI_VERSION
+
+
+# ---------------------------------------------------------------- codec
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None and v != {} and v != []}
+
+
+def to_json(spec: Spec) -> dict[str, Any]:
+    """Spec -> the config.json object."""
+    p = spec.process
+    user: dict[str, Any] = {"uid": p.user.uid, "gid": p.user.gid}
+    if p.user.additional_gids:
+        user["additionalGids"] = list(p.user.additional_gids)
+    if p.user.umask is not None:
+        user["umask"] = p.user.umask
+    process = _drop_none({
+        "terminal": p.terminal,
+        "user": user,
+        "args": list(p.args),
+        "env": list(p.env),
+        "cwd": p.cwd,
+        "noNewPrivileges": p.no_new_privileges,
+        "rlimits": [{"type": r.type, "soft": r.soft, "hard": r.hard} for r in p.rlimits],
+    })
+    res = spec.linux.resources
+    resources = _drop_none({
+        "memory": {"limit": res.memory_limit} if res.memory_limit is not None else None,
+        "pids": {"limit": res.pids_limit} if res.pids_limit is not None else None,
+        "cpu": {"shares": res.cpu_shares} if res.cpu_shares is not None else None,
+    })
+    linux = _drop_none({
+        "namespaces": [_drop_none({"type": n.type, "path": n.path}) for n in spec.linux.namespaces],
+        "cgroupsPath": spec.linux.cgroups_path or None,
+        "resources": resources,
+        "maskedPaths": list(spec.linux.masked_paths),
+        "readonlyPaths": list(spec.linux.readonly_paths),
+        "rootfsPropagation": spec.linux.rootfs_propagation or None,
+        "sysctl": dict(spec.linux.sysctl),
+    })
+    return _drop_none({
+        "ociVersion": spec.oci_version,
+        "process": process,
+        "root": {"path": spec.root.path, "readonly": spec.root.readonly},
+        "hostname": spec.hostname or None,
+        "domainname": spec.domainname or None,
+        "mounts": [
+            _drop_none({"destination": m.destination, "type": m.type, "source": m.source,
+                        "options": list(m.options) or None})
+            for m in spec.mounts
+        ],
+        "linux": linux,
+        "annotations": dict(spec.annotations),
+    })
+
+
+def from_json(obj: Mapping[str, Any]) -> Spec:
+    """The config.json object -> Spec. Raises KeyError/TypeError on a malformed object."""
+    p = obj["process"]
+    u = p.get("user", {})
+    process = Process(
+        args=tuple(p["args"]),
+        env=tuple(p.get("env", ())),
+        cwd=p.get("cwd", "/"),
+        user=User(uid=int(u.get("uid", 0)), gid=int(u.get("gid", 0)),
+                  additional_gids=tuple(int(g) for g in u.get("additionalGids", ())),
+                  umask=u.get("umask")),
+        terminal=bool(p.get("terminal", False)),
+        no_new_privileges=bool(p.get("noNewPrivileges", False)),
+        rlimits=tuple(Rlimit(r["type"], int(r["soft"]), int(r["hard"])) for r in p.get("rlimits", ())),
+    )
+    lx = obj.get("linux", {})
+    r = lx.get("resources", {})
+    linux = Linux(
+        namespaces=tuple(Namespace(n["type"], n.get("path")) for n in lx.get("namespaces", ())),
+        cgroups_path=lx.get("cgroupsPath", ""),
+        resources=Resources(
+            memory_limit=r.get("memory", {}).get("limit"),
+            pids_limit=r.get("pids", {}).get("limit"),
+            cpu_shares=r.get("cpu", {}).get("shares"),
+        ),
+        masked_paths=tuple(lx.get("maskedPaths", ())),
+        readonly_paths=tuple(lx.get("readonlyPaths", ())),
+        rootfs_propagation=lx.get("rootfsPropagation", ""),
+        sysctl=dict(lx.get("sysctl", {})),
+    )
+    root = obj.get("root", {})
+    return Spec(
+        process=process,
+        root=Root(path=root.get("path", "rootfs"), readonly=bool(root.get("readonly", False))),
+        hostname=obj.get("hostname", ""),
+        domainname=obj.get("domainname", ""),
+        mounts=tuple(Mount(m["destination"], m.get("type"), m.get("source"), tuple(m.get("options", ())))
+                     for m in obj.get("mounts", ())),
+        linux=linux,
+        annotations=dict(obj.get("annotations", {})),
+        oci_version=obj.get("ociVersion", OCI_VERSION),
+    )
