@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Set Dockyard up on a Debian 12 machine, as root, offline but for Debian's
+# and PyPI's package registries. Safe to run again: every step checks first.
+#
+#   1. apt packages (busybox-static for the seed image; python3-venv if needed)
+#   2. a virtualenv in .venv with the Python dependencies
+#   3. the `dockyard` and `dockyardd` commands in /usr/local/bin, pointing
+#      straight at the venv's interpreter (no pyenv shim on the hot path)
+#   4. the busybox:latest image, built from the host's static busybox and
+#      loaded through the daemon
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BIN_DIR=${DOCKYARD_BIN_DIR:-/usr/local/bin}
+WITH_TESTS=0
+[ "${1:-}" = "--with-tests" ] && WITH_TESTS=1
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup.sh must run as root (it installs packages and commands)" >&2
+  exit 1
+fi
+
+# --- 1. apt packages ---------------------------------------------------------
+apt_pkgs=(busybox-static iproute2)
+if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then
+  apt_pkgs+=(docker.io)  # only its client is used: the reference `docker` CLI
+fi
+
+pick_python() {
+  local c
+  for c in python3.13 python3.12 python3.11 python3 /usr/bin/python3; do
+    if command -v "$c" >/dev/null 2>&1 &&
+       "$c" -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then
+      "$c" -c 'import sys; print(sys.executable)'
+      return 0
+    fi
+  done
+  return 1
+}
+PYTHON=$(pick_python || true)
+[ -n "$PYTHON" ] || apt_pkgs+=(python3 python3-venv)
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ -n "$PYTHON" ] || PYTHON=$(pick_python)
+
+# --- 2. virtualenv -----------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $PYTHON"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.dockyard-deps
+want="$(sha256sum pyproject.toml | cut -c1-16)-$WITH_TESTS"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing Python dependencies"
+  deps=$(.venv/bin/python - "$WITH_TESTS" <<'PY'
+import sys, tomllib
+proj = tomllib.load(open("pyproject.toml", "rb"))["project"]
+deps = list(proj["dependencies"])
+if sys.argv[1] == "1":
+    deps += proj["optional-dependencies"]["test"]
+print("\n".join(deps))
+PY
+)
+  # shellcheck disable=SC2086
+  printf '%s\n' $deps | .venv/bin/pip install -q --disable-pip-version-check -r /dev/stdin
+  echo "$want" > "$stamp"
+fi
+
+# --- 3. commands -------------------------------------------------------------
+# -I: isolated (no user site, no PYTHON* env); the CLI also skips site (-S):
+# it is stdlib-only and every millisecond of start-up is visible.
+write_entry() {  # name flags module
+  local tmp
+  tmp=$(mktemp "$BIN_DIR/.$1.XXXXXX")
+  cat > "$tmp" <<PY
+#!$ROOT/.venv/bin/python $2
+import sys
+sys.path.insert(0, "$ROOT/src")
+from $3 import main
+sys.exit(main())
+PY
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$BIN_DIR/$1"
+}
+mkdir -p "$BIN_DIR"
+write_entry dockyard -IS dockyard.cli.main
+write_entry dockyardd -I dockyard.daemon.main
+
+# --- 4. the busybox image ----------------------------------------------------
+seed_dir=/var/lib/dockyard/seed
+mkdir -p "$seed_dir"
+PYTHONPATH="$ROOT/src" .venv/bin/python -m dockyard.image.seed --busybox "$(readlink -f /bin/busybox)" -o "$seed_dir/busybox.tar"
+started=0
+if ! "$BIN_DIR/dockyard" daemon status >/dev/null 2>&1; then started=1; fi
+"$BIN_DIR/dockyard" load -q -i "$seed_dir/busybox.tar" >/dev/null
+# Leave the machine as we found it: a daemon started only for seeding stops
+# again (the next `dockyard` command starts it on demand).
+if [ "$started" = 1 ]; then "$BIN_DIR/dockyard" daemon stop >/dev/null; fi
+log "ready: try 'dockyard run --rm busybox echo hello'"

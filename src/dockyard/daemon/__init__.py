@@ -1,0 +1,1 @@
+"""The daemon: API server, services, and the composition root."""

@@ -1,0 +1,19 @@
+"""One module per resource; ``build_router`` assembles the route table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..routes import Router
+from . import containers, images, system
+
+
+def build_router(services: Any) -> Router:
+    router = Router()
+    for module in (system, containers, images):
+        for method, template, handler in module.routes(services):
+            router.add(method, template, handler)
+    return router
+
+
+__all__ = ["build_router"]

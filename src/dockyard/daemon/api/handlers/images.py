@@ -1,0 +1,54 @@
+"""Image endpoints: list, inspect, load."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from dockyard.errors import EngineError
+from dockyard.wire import filters, jsonmessage
+
+from ..messages import Request, Response, StreamResponse
+from ..routes import Handler
+
+log = logging.getLogger("dockyard.api")
+
+LIST_FILTERS = ("before", "dangling", "label", "reference", "since", "until")
+
+
+def routes(services: Any) -> list[tuple[str, str, Handler]]:
+    images = services.images
+
+    def list_(req: Request) -> Response:
+        parsed = filters.parse(req.query_str("filters"), LIST_FILTERS)
+        return Response.json(images.list_json(req.query_bool("all"), parsed))
+
+    def inspect(req: Request) -> Response:
+        return Response.json(images.inspect_json(req.params["name"]))
+
+    def load(req: Request) -> StreamResponse:
+        quiet = req.query_bool("quiet")
+
+        def body() -> Iterator[bytes]:
+            # As moby: 200 first, then results or an in-band error message.
+            try:
+                names = images.load(req.body, quiet)
+            except EngineError as exc:
+                yield jsonmessage.error(str(exc))
+                return
+            except Exception as exc:
+                log.exception("image load failed")
+                yield jsonmessage.error(str(exc) or type(exc).__name__)
+                return
+            for name in names:
+                label = "Loaded image ID" if name.startswith("sha256:") else "Loaded image"
+                yield jsonmessage.stream(f"{label}: {name}\n")
+
+        return StreamResponse(body())
+
+    return [
+        ("GET", "/images/json", list_),
+        ("POST", "/images/load", load),
+        ("GET", "/images/{name:path}/json", inspect),
+    ]

@@ -1,0 +1,91 @@
+"""Reading Docker json-file logs: replay, tail, since/until, follow.
+
+The shim writes one JSON object per line
+(``{"log": "...", "stream": "stdout", "time": "<RFC 3339 ns>"}``). Parsing is
+pure (``parse_line``, ``select``); ``read_log`` does the file I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from dockyard.core.runtime import STDERR, STDOUT
+from dockyard.core.timefmt import parse_rfc3339
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    stream: int
+    data: bytes
+    time: str
+
+    @property
+    def timestamp(self) -> float:
+        return parse_rfc3339(self.time)
+
+
+def parse_line(line: bytes) -> LogEntry | None:
+    """One json-file line; None for a torn or foreign line (never raises)."""
+    try:
+        obj = json.loads(line)
+        stream = STDERR if obj.get("stream") == "stderr" else STDOUT
+        return LogEntry(stream, str(obj["log"]).encode("utf-8", "surrogateescape"), str(obj.get("time", "")))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def select(entries: Iterable[LogEntry], *, stdout: bool, stderr: bool, since: float = 0,
+           until: float = 0, tail: int | None = None) -> list[LogEntry]:
+    """Filter by stream and time window, then keep the last ``tail`` entries."""
+    out = [
+        e for e in entries
+        if ((e.stream == STDOUT and stdout) or (e.stream == STDERR and stderr))
+        and (not since or e.timestamp > since)
+        and (not until or e.timestamp <= until)
+    ]
+    if tail is not None:
+        out = out[-tail:] if tail > 0 else []
+    return out
+
+
+def format_entry(e: LogEntry, timestamps: bool) -> bytes:
+    return (e.time.encode() + b" " + e.data) if timestamps else e.data
+
+
+def read_log(path: Path, *, stdout: bool, stderr: bool, since: float = 0, until: float = 0,
+             tail: int | None = None, timestamps: bool = False, follow: bool = False,
+             is_done: Callable[[], bool] = lambda: True, poll: float = 0.02) -> Iterator[tuple[int, bytes]]:
+    """Yield (stream, bytes) from the log; with ``follow``, keep reading until
+    ``is_done()`` is true and the file has been drained."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with f:
+        data = f.read()
+        complete, _, partial = data.rpartition(b"\n")
+        entries = [e for e in (parse_line(line) for line in complete.split(b"\n") if line) if e]
+        for e in select(entries, stdout=stdout, stderr=stderr, since=since, until=until, tail=tail):
+            yield e.stream, format_entry(e, timestamps)
+        if not follow:
+            return
+        buf = partial
+        while True:
+            done = is_done()  # sample before reading, so the last writes are never missed
+            chunk = f.read()
+            if chunk:
+                buf += chunk
+                lines = buf.split(b"\n")
+                buf = lines.pop()
+                for line in lines:
+                    e = parse_line(line)
+                    if e and select([e], stdout=stdout, stderr=stderr, until=until):
+                        yield e.stream, format_entry(e, timestamps)
+                continue
+            if done:
+                return
+            time.sleep(poll)

@@ -1,0 +1,388 @@
+"""Apply a layer tarball onto a directory that becomes an overlayfs lower dir.
+
+Theory of operation
+-------------------
+The tar stream (plain, gzip or zstd, detected by magic bytes) is hashed as it
+is decompressed; the sha256 of the *uncompressed* stream, trailing padding
+included, is the layer's DiffID (image-spec config.md).
+
+Entries are written with directory file descriptors only: each parent path
+component is opened with ``O_DIRECTORY|O_NOFOLLOW`` relative to the previous
+one, starting at the layer root.  A symlink -- earlier in this tar or already
+in the directory -- therefore can never redirect a write outside the root: the
+open fails with ELOOP/ENOTDIR and the entry is refused.  Names are cleaned like
+Docker's (a leading "/" is stripped) but any ".." that escapes is refused, as
+are hard links whose target would escape.
+
+OCI whiteouts become overlayfs ones (image-spec layer.md "Whiteouts";
+kernel Documentation/filesystems/overlayfs.rst):
+
+* ``dir/.wh.NAME``     -> ``dir/NAME`` as a 0/0 character device
+* ``dir/.wh..wh..opq`` -> xattr ``trusted.overlay.opaque=y`` on ``dir``
+
+Directory mtimes are set last (writing into a dir changes its mtime).  On any
+error the destination directory is removed and ``InvalidArgument`` names the
+offending entry.
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import posixpath
+import shutil
+import stat
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from dockyard.core.digest import Digest, Hasher
+from dockyard.errors import DigestMismatch, EngineError, InvalidArgument, PermissionDenied
+
+WHITEOUT_PREFIX = ".wh."
+WHITEOUT_META_PREFIX = ".wh..wh."
+WHITEOUT_OPAQUE = ".wh..wh..opq"
+OPAQUE_XATTR = "trusted.overlay.opaque"
+_XATTR_PAX = "SCHILY.xattr."
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_entries: int = 1_000_000
+    max_bytes: int = 64 << 30  # uncompressed tar stream
+    max_name: int = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedLayer:
+    diff_id: Digest  # sha256 of the uncompressed tar stream
+    size: int  # bytes of the uncompressed tar stream
+    compression: str  # "", "gzip" or "zstd"
+
+
+def apply_layer(stream: BinaryIO, dest: str | os.PathLike[str], *, expected_diff_id: str | None = None,
+                limits: Limits = Limits()) -> AppliedLayer:
+    """Unpack ``stream`` into the existing directory ``dest``; see the module docstring.
+
+    Raises InvalidArgument (bad or unsafe entry), DigestMismatch (DiffID differs
+    from ``expected_diff_id``) or PermissionDenied (whiteouts need root); in
+    every case ``dest`` has been removed.
+    """
+    dest = Path(dest)
+    try:
+        compression, raw = _decompress(stream)
+        reader = _HashingReader(raw, limits.max_bytes)
+        root_fd = os.open(dest, _DIR_FLAGS)
+        try:
+            _Unpacker(root_fd, limits).run(reader)
+        finally:
+            os.close(root_fd)
+        while reader.read(1 << 16):  # the DiffID covers the tar's trailing padding too
+            pass
+        applied = AppliedLayer(reader.hasher.digest(), reader.hasher.size, compression)
+        if expected_diff_id is not None and applied.diff_id != expected_diff_id:
+            raise DigestMismatch(f"layer diff id mismatch: got {applied.diff_id}, expected {expected_diff_id}")
+        return applied
+    except BaseException as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        if isinstance(exc, EngineError):
+            raise
+        if isinstance(exc, (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError, ValueError)):
+            raise InvalidArgument(f"invalid layer tar: {exc}") from exc
+        raise
+
+
+def compression_of(head: bytes) -> str:
+    """"gzip", "zstd" or "" from the first bytes of a blob."""
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    return ""
+
+
+def _decompress(stream: BinaryIO) -> tuple[str, BinaryIO]:
+    head = stream.read(4)
+    whole = _Prefixed(head, stream)
+    kind = compression_of(head)
+    if kind == "gzip":
+        return kind, gzip.GzipFile(fileobj=whole, mode="rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        try:
+            import zstandard  # type: ignore[import-not-found]
+        except ImportError:
+            raise InvalidArgument("zstd-compressed layers need the 'zstandard' module, which is not installed") from None
+        return kind, zstandard.ZstdDecompressor().stream_reader(whole)  # type: ignore[no-any-return]
+    return kind, whole  # type: ignore[return-value]
+
+
+class _Prefixed(io.RawIOBase):
+    """Re-attach bytes already read (the magic) to the front of a stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class _HashingReader:
+    def __init__(self, raw: BinaryIO, max_bytes: int) -> None:
+        self._raw = raw
+        self._max = max_bytes
+        self.hasher = Hasher()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.hasher.update(data)
+        if self.hasher.size > self._max:
+            raise InvalidArgument(f"layer is larger than the limit of {self._max} bytes")
+        return data
+
+
+def clean_name(name: str) -> list[str]:
+    """Path components of a tar entry name inside the root; [] is the root itself.
+
+    A leading "/" is stripped (Docker does the same); ".." that would leave
+    the root is refused.
+    """
+    if "\x00" in name:
+        raise InvalidArgument(f"invalid layer entry {name!r}: NUL in name")
+    p = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
+    if p == ".." or p.startswith("../"):
+        raise InvalidArgument(f"invalid layer entry {name!r}: path escapes the layer root")
+    return [] if p == "." else p.split("/")
+
+
+class _Unpacker:
+    def __init__(self, root_fd: int, limits: Limits) -> None:
+        self._root = root_fd
+        self._limits = limits
+        self._is_root = os.geteuid() == 0
+        self._dir_times: list[tuple[list[str], int]] = []
+
+    def run(self, reader: _HashingReader) -> None:
+        tf = tarfile.open(fileobj=reader, mode="r|", errors="surrogateescape")  # type: ignore[call-overload]
+        count = 0
+        for m in tf:
+            count += 1
+            if count > self._limits.max_entries:
+                raise InvalidArgument(f"layer has more than {self._limits.max_entries} entries")
+            if len(m.name) > self._limits.max_name:
+                raise InvalidArgument(f"invalid layer entry {m.name[:64]!r}...: name too long")
+            try:
+                self._entry(tf, m)
+            except EngineError:
+                raise
+            except PermissionError as exc:
+                raise PermissionDenied(f"layer entry {m.name!r}: {exc.strerror}") from exc
+            except OSError as exc:
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: {exc.strerror or exc}") from exc
+        # Deepest first, so setting a child's time never disturbs a parent's.
+        for parts, mtime in sorted(self._dir_times, key=lambda t: -len(t[0])):
+            with self._parent(parts, m_name="/".join(parts), create=False) as pfd:
+                os.utime(parts[-1], ns=(mtime, mtime), dir_fd=pfd, follow_symlinks=False)
+
+    # -- per entry -------------------------------------------------------------
+    def _entry(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+        parts = clean_name(m.name)
+        if not parts:
+            return  # the root itself: its metadata belongs to the snapshot, not the layer
+        base = parts[-1]
+        with self._parent(parts, m.name) as pfd:
+            if base == WHITEOUT_OPAQUE:
+                self._xattr(pfd, OPAQUE_XATTR, b"y", m.name)
+                return
+            if base.startswith(WHITEOUT_META_PREFIX):
+                return  # aufs bookkeeping (.wh..wh.plnk etc.): not part of the filesystem
+            if base.startswith(WHITEOUT_PREFIX):
+                hidden = base[len(WHITEOUT_PREFIX):]
+                if hidden in ("", ".", ".."):
+                    raise InvalidArgument(f"invalid layer entry {m.name!r}: bad whiteout name")
+                self._clear(pfd, hidden, keep_dir=False)
+                try:
+                    os.mknod(hidden, stat.S_IFCHR, os.makedev(0, 0), dir_fd=pfd)
+                except PermissionError as exc:
+                    raise PermissionDenied(f"layer entry {m.name!r}: creating a whiteout needs root") from exc
+                self._owner(hidden, pfd, m)
+                return
+            self._clear(pfd, base, keep_dir=m.isdir())
+            if m.isdir():
+                self._mkdir(pfd, base, m, parts)
+            elif m.isreg():
+                self._file(tf, pfd, base, m)
+            elif m.issym():
+                os.symlink(m.linkname, base, dir_fd=pfd)
+                self._owner(base, pfd, m)
+                os.utime(base, ns=(_ns(m), _ns(m)), dir_fd=pfd, follow_symlinks=False)
+            elif m.islnk():
+                self._hardlink(pfd, base, m)
+            elif m.ischr() or m.isblk() or m.isfifo():
+                self._special(pfd, base, m)
+            else:
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: unsupported type {m.type!r}")
+
+    def _mkdir(self, pfd: int, base: str, m: tarfile.TarInfo, parts: list[str]) -> None:
+        try:
+            os.mkdir(base, 0o700, dir_fd=pfd)
+        except FileExistsError:
+            pass
+        fd = os.open(base, _DIR_FLAGS, dir_fd=pfd)
+        try:
+            self._fmeta(fd, m)
+        finally:
+            os.close(fd)
+        self._dir_times.append((parts, _ns(m)))
+
+    def _file(self, tf: tarfile.TarFile, pfd: int, base: str, m: tarfile.TarInfo) -> None:
+        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
+        try:
+            src = tf.extractfile(m)
+            if src is not None:
+                while chunk := src.read(1 << 20):
+                    _write_all(fd, chunk)
+            self._fmeta(fd, m)
+            os.utime(fd, ns=(_ns(m), _ns(m)))
+        finally:
+            os.close(fd)
+
+    def _hardlink(self, pfd: int, base: str, m: tarfile.TarInfo) -> None:
+        target = clean_name(m.linkname)
+        if not target:
+            raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link to the root")
+        with self._parent(target, m.name, create=False) as tfd:
+            try:
+                st = os.stat(target[-1], dir_fd=tfd, follow_symlinks=False)
+            except FileNotFoundError:
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link target {m.linkname!r} not found") from None
+            if stat.S_ISDIR(st.st_mode):
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link to a directory")
+            os.link(target[-1], base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
+
+    def _special(self, pfd: int, base: str, m: tarfile.TarInfo) -> None:
+        if m.isfifo():
+            os.mkfifo(base, 0o600, dir_fd=pfd)
+        else:
+            kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+            try:
+                os.mknod(base, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
+            except PermissionError:
+                if self._is_root:
+                    raise
+                return  # unprivileged: skip device nodes, as rootless Docker does
+        self._owner(base, pfd, m)
+        os.chmod(base, m.mode & 0o7777, dir_fd=pfd)  # we just created it: not a symlink
+        os.utime(base, ns=(_ns(m), _ns(m)), dir_fd=pfd, follow_symlinks=False)
+
+    # -- helpers ---------------------------------------------------------------
+    def _parent(self, parts: list[str], m_name: str, create: bool = True) -> "_Fd":
+        """Open the parent directory of ``parts`` without following any symlink."""
+        fd = os.dup(self._root)
+        try:
+            for comp in parts[:-1]:
+                try:
+                    nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise InvalidArgument(f"invalid layer entry {m_name!r}: {'/'.join(parts)} not found") from None
+                    os.mkdir(comp, 0o755, dir_fd=fd)
+                    nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                        raise InvalidArgument(
+                            f"invalid layer entry {m_name!r}: parent {comp!r} is a symlink or not a directory"
+                        ) from None
+                    raise
+                os.close(fd)
+                fd = nfd
+        except BaseException:
+            os.close(fd)
+            raise
+        return _Fd(fd)
+
+    def _clear(self, pfd: int, base: str, keep_dir: bool) -> None:
+        """Remove whatever is at ``base`` so a new entry replaces it (dirs merge with dirs)."""
+        try:
+            st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            if not keep_dir:
+                shutil.rmtree(base, dir_fd=pfd)
+        else:
+            os.unlink(base, dir_fd=pfd)
+
+    def _owner(self, base: str, pfd: int, m: tarfile.TarInfo) -> None:
+        if self._is_root:
+            os.chown(base, m.uid, m.gid, dir_fd=pfd, follow_symlinks=False)
+
+    def _fmeta(self, fd: int, m: tarfile.TarInfo) -> None:
+        # chown before chmod: chown clears setuid/setgid bits.
+        if self._is_root:
+            os.fchown(fd, m.uid, m.gid)
+        os.fchmod(fd, m.mode & 0o7777)
+        for key, value in m.pax_headers.items():
+            if key.startswith(_XATTR_PAX):
+                name = key[len(_XATTR_PAX):]
+                if name.startswith("trusted.overlay."):
+                    continue  # overlay's own metadata: only whiteout handling may set it
+                self._xattr(fd, name, value.encode("utf-8", "surrogateescape"), m.name)
+
+    def _xattr(self, fd: int, name: str, value: bytes, entry: str) -> None:
+        try:
+            os.setxattr(fd, name, value)
+        except OSError as exc:
+            if exc.errno == errno.ENOTSUP:
+                return
+            if exc.errno == errno.EPERM:
+                if name.startswith("trusted.") or self._is_root:
+                    raise PermissionDenied(f"layer entry {entry!r}: setting xattr {name} needs root") from exc
+                return
+            raise
+
+
+class _Fd:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> int:
+        return self.fd
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _ns(m: tarfile.TarInfo) -> int:
+    return int(m.mtime * 1_000_000_000)
+
+
+def iter_names(stream: BinaryIO) -> Iterator[str]:
+    """Entry names of a (possibly compressed) layer, for tests and diagnostics."""
+    _, raw = _decompress(stream)
+    with tarfile.open(fileobj=raw, mode="r|") as tf:  # type: ignore[call-overload]
+        for m in tf:
+            yield m.name

@@ -1,0 +1,121 @@
+"""Read a file of an overlay rootfs as the container would see it, without mounting.
+
+The merged view is computed by hand (kernel Documentation/filesystems/overlayfs.rst):
+layers are searched top first; a 0/0 character device is a whiteout that hides
+the name in lower layers; a directory with ``trusted.overlay.opaque=y`` hides
+lower layers' contents below it; a non-directory hides any lower directory of
+the same name.  Symlinks are resolved *in the merged view* (absolute targets
+restart at the container's root, ".." never climbs above it), so a link can
+never lead out of the layers; the final open walks directory fds with
+``O_NOFOLLOW``, so a concurrently swapped symlink in a live upper dir is
+refused rather than followed.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from typing import Sequence
+
+MAX_SYMLINKS = 40  # as the kernel's path walk
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def read_file(layers: Sequence[str], path: str, max_size: int = 16 << 20) -> bytes | None:
+    """Contents of regular file ``path`` in the merged view of ``layers`` (top first), or None."""
+    parts = _resolve(layers, path)
+    if not parts:
+        return None
+    hit = _lookup(layers, parts)
+    if hit is None or not stat.S_ISREG(hit[1].st_mode):
+        return None
+    try:
+        return _read_nofollow(hit[0], parts, max_size)
+    except OSError:
+        return None
+
+
+def _is_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _is_opaque(path: str) -> bool:
+    try:
+        return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def _lookup(layers: Sequence[str], parts: list[str]) -> tuple[str, os.stat_result] | None:
+    """(layer, lstat) of the topmost entry for ``parts`` (a symlink-free path), or None if hidden/absent."""
+    for layer in layers:
+        cur = layer
+        hides_lower = False
+        st: os.stat_result | None = None
+        for i, comp in enumerate(parts):
+            cur = os.path.join(cur, comp)
+            try:
+                st = os.lstat(cur)
+            except (FileNotFoundError, NotADirectoryError):
+                st = None
+                break
+            if _is_whiteout(st):
+                return None
+            if i < len(parts) - 1:
+                if not stat.S_ISDIR(st.st_mode):
+                    return None  # a file/symlink here hides whatever lower layers have below it
+                if _is_opaque(cur):
+                    hides_lower = True
+        if st is not None:
+            return layer, st
+        if hides_lower:
+            return None
+    return None
+
+
+def _resolve(layers: Sequence[str], path: str) -> list[str] | None:
+    """Components of ``path`` with every symlink resolved inside the merged view."""
+    todo = [c for c in path.split("/") if c not in ("", ".")]
+    done: list[str] = []
+    hops = 0
+    while todo:
+        comp = todo.pop(0)
+        if comp == "..":
+            if done:
+                done.pop()
+            continue
+        hit = _lookup(layers, done + [comp])
+        if hit is None:
+            return None
+        layer, st = hit
+        if stat.S_ISLNK(st.st_mode):
+            hops += 1
+            if hops > MAX_SYMLINKS:
+                return None
+            target = os.readlink(os.path.join(layer, *done, comp))
+            if target.startswith("/"):
+                done = []
+            todo = [c for c in target.split("/") if c not in ("", ".")] + todo
+            continue
+        done.append(comp)
+    return done
+
+
+def _read_nofollow(layer: str, parts: list[str], max_size: int) -> bytes | None:
+    fd = os.open(layer, _DIR_FLAGS)
+    try:
+        for comp in parts[:-1]:
+            nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        ffd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=fd)
+    finally:
+        os.close(fd)
+    with os.fdopen(ffd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size > max_size:
+            raise OSError(errno.EFBIG, "file too large")
+        return f.read(max_size + 1)[:max_size]

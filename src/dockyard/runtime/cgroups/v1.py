@@ -1,0 +1,91 @@
+"""cgroup v1 (and hybrid hosts): one directory per controller hierarchy.
+
+Each hierarchy mounted under the cgroupfs root (``memory``, ``cpu,cpuacct``,
+``name=systemd`` as ``systemd``, ...) gets the container's directory.
+``cpuset`` refuses tasks while ``cpuset.cpus``/``cpuset.mems`` are empty, so
+every new level copies them from its parent (what runc does).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from dockyard.oci.runtime import Resources
+from dockyard.runtime.cgroups.base import RmdirFn, kill_all, read_pids, remove_dirs, write
+
+
+class CgroupV1:
+    version = "v1"
+
+    def __init__(self, dirs: dict[str, Path], rmdir: RmdirFn = os.rmdir) -> None:
+        """``dirs`` maps a hierarchy name ("memory", "cpu,cpuacct") to the container's directory."""
+        self.dirs = dict(dirs)
+        self._rmdir = rmdir
+
+    def _dir_for(self, controller: str) -> Path | None:
+        for name, d in self.dirs.items():
+            if controller in name.split(","):
+                return d
+        return None
+
+    def create(self) -> None:
+        for name, d in self.dirs.items():
+            if "cpuset" in name.split(","):
+                _make_cpuset_dirs(d)
+            else:
+                d.mkdir(parents=True, exist_ok=True)
+
+    def apply(self, resources: Resources) -> None:
+        mem, pids, cpu = self._dir_for("memory"), self._dir_for("pids"), self._dir_for("cpu")
+        if resources.memory_limit is not None and mem is not None:
+            write(mem / "memory.limit_in_bytes", str(resources.memory_limit))
+        if resources.pids_limit is not None and pids is not None:
+            limit = resources.pids_limit
+            write(pids / "pids.max", "max" if limit <= 0 else str(limit))
+        if resources.cpu_shares is not None and cpu is not None and resources.cpu_shares > 0:
+            write(cpu / "cpu.shares", str(resources.cpu_shares))
+
+    def add_process(self, pid: int) -> None:
+        for d in self.dirs.values():
+            write(d / "cgroup.procs", str(pid))
+
+    def pids(self) -> list[int]:
+        return read_pids(self.dirs.values())
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        kill_all(self.dirs.values(), sig)
+
+    def destroy(self) -> None:
+        remove_dirs(self.dirs.values(), self._rmdir)
+
+    def to_json(self) -> dict[str, object]:
+        return {"version": self.version, "dirs": {k: str(v) for k, v in self.dirs.items()}}
+
+
+def _make_cpuset_dirs(leaf: Path) -> None:
+    """mkdir -p ``leaf``, filling empty cpuset.cpus/mems from the parent at each level."""
+    missing: list[Path] = []
+    d = leaf
+    while not d.exists():
+        missing.append(d)
+        d = d.parent
+    for level in reversed(missing):
+        level.mkdir()
+    chain = []  # levels below the nearest populated ancestor, leaf first
+    d = leaf
+    while not _populated(d) and d != d.parent:
+        chain.append(d)
+        d = d.parent
+    for level in reversed(chain):
+        for name in ("cpuset.cpus", "cpuset.mems"):
+            value = (level.parent / name).read_text().strip()
+            write(level / name, value)
+
+
+def _populated(d: Path) -> bool:
+    try:
+        return bool((d / "cpuset.cpus").read_text().strip()) and bool((d / "cpuset.mems").read_text().strip())
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,116 @@
+"""Shim side of init creation: the fork chain that makes pid 1 of the container.
+
+::
+
+    shim ──fork──► intermediate: join cgroup, setns/unshare namespaces
+                        └──fork──► init (pid 1 in the new pid ns): init.py steps
+                   intermediate sends Pid(init) and exits; the shim, a child
+                   subreaper, inherits init and reaps it.
+
+Everything after a fork in the children ends in ``os._exit``: a child must
+never return into the shim's select loop.  Failures are reported on the
+init channel as ``Failed(step, message, exit_code)``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from dockyard.core.mount import Mount as RootfsMount
+from dockyard.oci.runtime import Spec
+from dockyard.runtime import messages as m
+from dockyard.runtime.cgroups import CgroupManager
+from dockyard.runtime.init import StepError, exec_process, run_steps, setup_steps
+from dockyard.runtime.namespaces import enter
+from dockyard.runtime.sys.syscalls import Syscalls
+
+# Python ignores these; exec keeps ignored dispositions, so restore defaults.
+_RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGINT, signal.SIGTERM)
+
+
+def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount], cgroup: CgroupManager,
+           stdout_w: int, stderr_w: int, chan: socket.socket, close_fds: Sequence[int]) -> int:
+    """Fork the intermediate; returns its pid (the init's pid arrives as ``Pid`` on ``chan``)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        for sig in _RESET_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        for fd in close_fds:
+            _close(fd)
+        code = _intermediate(sys, spec, bundle, mounts, cgroup, stdout_w, stderr_w, chan)
+    except BaseException:
+        _report(chan, m.Failed(traceback.format_exc(limit=3), step="intermediate"))
+    finally:
+        os._exit(code)
+
+
+def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount], cgroup: CgroupManager,
+                  stdout_w: int, stderr_w: int, chan: socket.socket) -> int:
+    # Join the cgroup before unsharing: a cgroup ns (if any) is rooted where we stand.
+    try:
+        cgroup.add_process(os.getpid())
+        enter(sys, spec)
+    except OSError as exc:
+        _report(chan, m.Failed(str(exc), step="namespaces"))
+        return 1
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            code = _init(sys, spec, bundle, mounts, stdout_w, stderr_w, chan)
+        except BaseException:
+            _report(chan, m.Failed(traceback.format_exc(limit=3), step="init"))
+        finally:
+            os._exit(code)
+    _report(chan, m.Pid(child))
+    return 0
+
+
+def _init(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount],
+          stdout_w: int, stderr_w: int, chan: socket.socket) -> int:
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(stdout_w, 1)
+    os.dup2(stderr_w, 2)
+    for fd in (devnull, stdout_w, stderr_w):
+        if fd > 2:
+            os.close(fd)
+    try:
+        run_steps(setup_steps(sys, spec, bundle, mounts))
+    except StepError as exc:
+        _report(chan, m.Failed(exc.message, step=exc.step))
+        return 1
+    ch = m.Channel(chan)
+    ch.send(m.Ready())
+    msg = ch.recv()  # blocks until ShimRuntime.start (or the shim dies: EOF)
+    if not isinstance(msg, m.Start):
+        return 1
+    try:
+        exec_process(sys, spec)  # on success never returns; chan is CLOEXEC and closes
+    except StepError as exc:
+        _report(chan, m.Failed(exc.message, step=exc.step, exit_code=exc.exit_code))
+        return exc.exit_code or 1
+    return 1
+
+
+def _report(chan: socket.socket, msg: m.Message) -> None:
+    try:
+        chan.sendall(m.encode(msg))
+    except OSError:
+        pass
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass

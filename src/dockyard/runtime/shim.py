@@ -1,0 +1,379 @@
+"""The per-container shim: a single-threaded select loop that outlives the daemon.
+
+Theory of operation
+-------------------
+The spawner double-forks us (setsid, not a child of the daemon).  We:
+
+1. become a child subreaper, so the container init is reparented to us when
+   the launcher's intermediate process exits;
+2. create the cgroup and apply resources, open the json-file log, make the
+   stdout/stderr pipes, and ``launcher.launch`` the init;
+3. wait for ``Pid`` then ``Ready`` on the init channel, bind ``shim.sock``,
+   write ``state.json`` and report ``Created`` on the create report socket
+   (a failure is reported as ``Failed`` after cleaning up cgroup and processes);
+4. loop: serve requests (messages.py), copy output to the log and to attached
+   clients, relay ``Start`` to init and its exec result back, reap children
+   on SIGCHLD;
+5. once init is reaped and both pipes hit EOF (or a short grace passed):
+   write ``exit.json``, tell waiters and attached clients ``Exited``,
+   remove ``shim.sock`` and exit.  The cgroup and state dir stay until
+   ``ShimRuntime.delete``.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import select
+import signal
+import socket
+import time
+import traceback
+from pathlib import Path
+
+from dockyard.core.mount import Mount as RootfsMount
+from dockyard.core.runtime import ExitStatus
+from dockyard.oci.runtime import from_json
+from dockyard.runtime import messages as m
+from dockyard.runtime import state as st
+from dockyard.runtime.cgroups import cgroup_from_json
+from dockyard.runtime.jsonlog import JsonLogEncoder
+from dockyard.runtime.launcher import launch
+from dockyard.runtime.sys.linux import LinuxSyscalls, set_child_subreaper
+
+CREATE_TIMEOUT = 60.0
+DRAIN_GRACE = 2.0  # after init's death, how long orphans may hold the output pipes
+
+
+class _Client:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.decoder = m.Decoder()
+        self.attached = False
+        self.waiting = False
+
+    def send(self, msg: m.Message) -> bool:
+        try:
+            self.sock.sendall(m.encode(msg))
+            return True
+        except OSError:
+            return False
+
+
+def main(req: m.Spawn, report: socket.socket, close_fds: list[int]) -> int:
+    """Entry point in the freshly double-forked shim process; returns the exit code."""
+    state_dir = Path(req.state_dir)
+    log = os.open(state_dir / st.SHIM_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(devnull, fd)
+    os.dup2(log, 2)  # tracebacks of the shim itself land in shim.log
+    os.close(devnull)
+    try:
+        return Shim(req, report, close_fds).run()
+    except BaseException:
+        os.write(2, traceback.format_exc().encode())
+        return 1
+
+
+class Shim:
+    def __init__(self, req: m.Spawn, report: socket.socket, close_fds: list[int]) -> None:
+        self.req = req
+        self.report = report
+        self.close_fds = close_fds
+        self.state_dir = Path(req.state_dir)
+        self.spec = from_json(json.loads((Path(req.bundle) / "config.json").read_text()))
+        self.cgroup = cgroup_from_json(json.loads((self.state_dir / "cgroup.json").read_text()))
+        self.init_pid = 0
+        self.exit: ExitStatus | None = None
+        self.clients: dict[int, _Client] = {}
+        self.pending_start: _Client | None = None
+        self.chan_open = True
+
+    # ------------------------------------------------------------- create
+
+    def run(self) -> int:
+        set_child_subreaper()
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via wake_w
+        try:
+            self._create()
+        except Exception as exc:
+            if not isinstance(exc, _CreateFailed):
+                traceback.print_exc()  # into shim.log
+                exc = _CreateFailed("shim", f"{type(exc).__name__}: {exc}")
+            self._cleanup_failed()
+            _send_quietly(self.report, m.Failed(exc.message, step=exc.step))
+            return 1
+        record = st.ShimRecord(self.req.bundle, self.req.log_path, self.init_pid, os.getpid(),
+                               tuple(str(d) for d in self.cgroup.dirs.values()))
+        st.write_record(self.state_dir, record)
+        _send_quietly(self.report, m.Created(self.init_pid, os.getpid()))
+        self.report.close()
+        self._loop(wake_r)
+        return 0
+
+    def _create(self) -> None:
+        try:
+            self.cgroup.create()
+            self.cgroup.apply(self.spec.linux.resources)
+        except OSError as exc:
+            raise _CreateFailed("cgroup", str(exc)) from exc
+        log_path = Path(self.req.log_path)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        parent, child = socket.socketpair()
+        mounts = [RootfsMount.from_json(x) for x in self.req.rootfs]
+        intermediate = launch(LinuxSyscalls(), self.spec, Path(self.req.bundle), mounts, self.cgroup,
+                              out_w, err_w, child, [self.report.fileno(), *self.close_fds])
+        for fd in (out_w, err_w):
+            os.close(fd)
+        child.close()
+        self.out = {out_r: 1, err_r: 2}
+        self.chan = m.Channel(parent)
+        parent.settimeout(CREATE_TIMEOUT)
+        try:
+            first = self.chan.recv()
+            if isinstance(first, m.Pid):
+                self.init_pid = first.pid
+            _reap(intermediate)
+            if not isinstance(first, m.Pid):
+                raise _failure(first)
+            ready = self.chan.recv()
+            if not isinstance(ready, m.Ready):
+                raise _failure(ready)
+        except (OSError, m.ProtocolError) as exc:  # timeout included
+            raise _CreateFailed("create", f"init did not report: {exc}") from exc
+        parent.settimeout(None)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        st.unix_socket_op(self.listener.bind, self.state_dir, st.SOCKET_FILE)
+        self.listener.listen(64)
+        self.listener.setblocking(False)
+
+    def _cleanup_failed(self) -> None:
+        self.cgroup.kill()
+        if self.init_pid:
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 5
+        while self.cgroup.pids() and time.monotonic() < deadline:
+            _reap_any()
+            time.sleep(0.005)
+        _reap_any()
+        try:
+            self.cgroup.destroy()
+        except OSError:
+            traceback.print_exc()
+
+    # --------------------------------------------------------------- loop
+
+    def _loop(self, wake_r: int) -> None:
+        drain_deadline: float | None = None
+        while self.out or self.exit is None:
+            rlist: list[int] = [wake_r, self.listener.fileno(), *self.out, *self.clients]
+            if self.chan_open:
+                rlist.append(self.chan.sock.fileno())
+            timeout = None if drain_deadline is None else max(0.0, drain_deadline - time.monotonic())
+            ready, _, _ = select.select(rlist, [], [], timeout)
+            if not ready and drain_deadline is not None:
+                for fd in list(self.out):  # orphans still hold the pipes: stop waiting for them
+                    self._close_output(fd)
+                continue
+            for fd in ready:
+                if fd == wake_r:
+                    _drain(wake_r)
+                    self._reap()
+                    if self.exit is not None and drain_deadline is None:
+                        drain_deadline = time.monotonic() + DRAIN_GRACE
+                elif fd == self.listener.fileno():
+                    self._accept()
+                elif self.chan_open and fd == self.chan.sock.fileno():
+                    self._on_chan()
+                elif fd in self.out:
+                    self._on_output(fd)
+                elif fd in self.clients:
+                    self._on_client(self.clients[fd])
+        self._finish()
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.init_pid and self.exit is None:
+                self.exit = st.exit_status_from_wait(status, time.time_ns())
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self.listener.accept()
+        except BlockingIOError:
+            return
+        sock.setblocking(True)
+        self.clients[sock.fileno()] = _Client(sock)
+
+    def _drop(self, client: _Client) -> None:
+        self.clients.pop(client.sock.fileno(), None)
+        client.sock.close()
+        if self.pending_start is client:
+            self.pending_start = None
+
+    def _on_client(self, client: _Client) -> None:
+        try:
+            data = client.sock.recv(65536)
+            msgs = client.decoder.feed(data) if data else []
+        except (OSError, m.ProtocolError):
+            data, msgs = b"", []
+        if not data:
+            self._drop(client)
+            return
+        for msg in msgs:
+            self._handle(client, msg)
+
+    def _handle(self, client: _Client, msg: m.Message) -> None:
+        running = self.exit is None
+        if isinstance(msg, m.Attach):
+            client.attached = True
+        elif isinstance(msg, m.Wait):
+            client.waiting = True
+        elif isinstance(msg, m.State):
+            status = "stopped" if not running else ("running" if st.is_started(self.state_dir) else "created")
+            client.send(m.StateReply(status, self.init_pid))
+        elif isinstance(msg, m.Kill):
+            if not running:
+                client.send(m.Failed("container is not running", step="kill"))
+                return
+            try:
+                os.kill(self.init_pid, msg.signal)
+                client.send(m.Ok())
+            except OSError as exc:
+                client.send(m.Failed(str(exc), step="kill"))
+        elif isinstance(msg, m.Start):
+            if st.is_started(self.state_dir) or not running or self.pending_start is not None:
+                client.send(m.Failed("container cannot be started in its current state", step="start"))
+                return
+            st.mark_started(self.state_dir)
+            self.pending_start = client
+            try:
+                self.chan.send(m.Start())
+            except OSError:
+                pass  # init died meanwhile: the chan EOF answers the request
+        else:
+            client.send(m.Failed(f"unexpected request {msg.type}", step="protocol"))
+
+    def _on_chan(self) -> None:
+        """The exec result: Failed from init, or EOF when execve closed the CLOEXEC channel."""
+        try:
+            msg = self.chan.recv()
+        except (OSError, m.ProtocolError):
+            msg = None
+        if msg is not None and not isinstance(msg, m.Failed):
+            return
+        if self.pending_start is not None:
+            self.pending_start.send(msg if msg is not None else m.Ok())
+            self.pending_start = None
+        if msg is None:
+            self.chan.close()
+            self.chan_open = False
+
+    def _on_output(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN:
+                return
+            data = b""
+        if not data:
+            self._close_output(fd)
+            return
+        stream = self.out[fd]
+        _write_all(self.log_fd, self.encoder.feed(stream, data))
+        for client in list(self.clients.values()):
+            if client.attached and not client.send(m.Output(stream, data)):
+                self._drop(client)
+
+    def _close_output(self, fd: int) -> None:
+        stream = self.out.pop(fd)
+        _write_all(self.log_fd, self.encoder.close(stream))
+        os.close(fd)
+
+    @property
+    def encoder(self) -> JsonLogEncoder:
+        if not hasattr(self, "_encoder"):
+            self._encoder = JsonLogEncoder()
+        return self._encoder
+
+    def _finish(self) -> None:
+        assert self.exit is not None
+        st.write_exit(self.state_dir, self.exit)  # before anyone hears of it: state() must agree
+        exited = m.Exited(self.exit.code, self.exit.finished_at_ns, self.exit.signal, self.exit.oom_killed)
+        while self.pending_start is not None and self.chan_open:
+            self._on_chan()  # init is gone: the channel holds its exec result, then EOF
+        self.listener.close()
+        try:
+            os.unlink(self.state_dir / st.SOCKET_FILE)
+        except FileNotFoundError:
+            pass
+        for client in list(self.clients.values()):
+            if client.attached or client.waiting:
+                client.send(exited)
+            client.sock.close()
+        os.close(self.log_fd)
+
+
+class _CreateFailed(Exception):
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+        self.message = message
+
+
+def _failure(msg: m.Message | None) -> _CreateFailed:
+    if isinstance(msg, m.Failed):
+        return _CreateFailed(msg.step or "init", msg.message)
+    return _CreateFailed("init", f"init exited before it was ready (got {msg!r})")
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _reap_any() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _send_quietly(sock: socket.socket, msg: m.Message) -> None:
+    try:
+        sock.sendall(m.encode(msg))
+    except OSError:
+        pass

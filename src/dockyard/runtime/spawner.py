@@ -1,0 +1,140 @@
+"""The spawn helper: a single-threaded process, forked before the daemon starts threads, that forks shims.
+
+Why: forking a multi-threaded daemon is unsafe (locks held by other threads
+stay locked in the child) and exec'ing a fresh Python per container costs
+tens of milliseconds.  multiprocessing's forkserver idea: fork once, early,
+with the runtime modules already imported; every shim is then a cheap fork
+of this quiet process.
+
+Protocol on the daemon<->helper socketpair (messages.py frames)::
+
+    daemon -> helper   Spawn(...)  + SCM_RIGHTS [create report socket]
+    helper -> daemon   Ok | Failed
+
+The helper double-forks: its child calls setsid() and forks the shim, then
+exits at once; the helper reaps it, so shims are never its (or the daemon's)
+children and survive the daemon.  The helper exits on EOF (daemon gone).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import traceback
+
+from dockyard.runtime import messages as m
+
+# Imported here so every shim forked by the helper already has them loaded.
+from dockyard.runtime import shim as _shim  # noqa: F401
+
+
+class Spawner:
+    """Handle on the spawn helper. ``start()`` before any thread; thread-safe afterwards."""
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def start(self, *, allow_threads: bool = False) -> None:
+        """Fork the helper. ``allow_threads`` is for test runners that own threads we cannot avoid."""
+        if self._sock is not None:
+            return
+        if threading.active_count() > 1 and not allow_threads:
+            raise RuntimeError("Spawner.start() must run before the daemon starts threads")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                ours.close()
+                _serve(theirs)
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        theirs.close()
+        self._sock, self._pid = ours, pid
+
+    def stop(self) -> None:
+        """Close the channel; the helper sees EOF and exits. Shims keep running."""
+        with self._lock:
+            if self._sock is None:
+                return
+            self._sock.close()
+            self._sock = None
+            try:
+                os.waitpid(self._pid, 0)
+            except ChildProcessError:
+                pass
+            self._pid = 0
+
+    def spawn(self, request: m.Spawn, report_fd: int) -> None:
+        """Ask the helper to launch a shim; ``report_fd`` is handed to the shim for its create result."""
+        with self._lock:
+            if self._sock is None:
+                raise RuntimeError("spawner is not running")
+            socket.send_fds(self._sock, [m.encode(request)], [report_fd])
+            reply = m.Channel(self._sock).recv()
+        if isinstance(reply, m.Failed):
+            raise OSError(reply.message)
+        if not isinstance(reply, m.Ok):
+            raise OSError(f"spawner answered {reply!r}")
+
+
+def _serve(sock: socket.socket) -> None:
+    """The helper's loop: one request at a time (the daemon side holds a lock)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C on the daemon's terminal is the daemon's business
+    decoder = m.Decoder()
+    carried: list[int] = []  # fds received with frames not yet complete
+    while True:
+        data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
+        if not data:
+            return
+        carried += fds
+        for msg in decoder.feed(data):
+            if not isinstance(msg, m.Spawn) or not carried:
+                for fd in carried:
+                    os.close(fd)
+                carried.clear()
+                sock.sendall(m.encode(m.Failed("bad spawn request", step="spawn")))
+                continue
+            report_fd = carried.pop(0)
+            try:
+                _double_fork(msg, report_fd, sock.fileno())
+                reply: m.Message = m.Ok()
+            except OSError as exc:
+                reply = m.Failed(str(exc), step="spawn")
+            finally:
+                os.close(report_fd)
+            sock.sendall(m.encode(reply))
+
+
+def _double_fork(req: m.Spawn, report_fd: int, helper_fd: int) -> None:
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                code = 1
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    os.close(helper_fd)
+                    report = socket.socket(fileno=report_fd)
+                    code = _shim.main(req, report, [])
+                finally:
+                    os._exit(code)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)

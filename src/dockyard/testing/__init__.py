@@ -1,0 +1,1 @@
+"""Fakes shipped with the package for tests (never imported by production code)."""

@@ -1,0 +1,125 @@
+"""FakeRuntime: records lifecycle calls and simulates processes.
+
+A started container "runs" until the test calls ``exit(id, code, output)``
+(or ``kill``), so tests decide exactly when things happen: no sleeping.
+A program can be scripted up front with ``script(argv0, output, code)`` to
+exit as soon as it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from dockyard.core.mount import Mount
+from dockyard.core.runtime import ExitStatus, RuntimeState
+from dockyard.errors import NotFound, RuntimeFailure
+
+
+@dataclass
+class _Proc:
+    bundle: Path
+    log_path: Path
+    argv: list[str]
+    status: str = "created"
+    pid: int = 0
+    exit: ExitStatus | None = None
+    subscribers: list["queue.SimpleQueue[tuple[int, bytes] | None]"] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class _Out:
+    def __init__(self, q: "queue.SimpleQueue[tuple[int, bytes] | None]") -> None:
+        self._q = q
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        while (item := self._q.get()) is not None:
+            yield item
+
+    def close(self) -> None:
+        self._q.put(None)
+
+
+class FakeRuntime:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.procs: dict[str, _Proc] = {}
+        self.missing: set[str] = {"nope"}  # argv0 values that fail like a missing binary
+        self._scripts: dict[str, tuple[list[tuple[int, bytes]], int]] = {}
+        self._lock = threading.Lock()
+        self._next_pid = 1000
+
+    def script(self, argv0: str, output: Sequence[tuple[int, bytes]], code: int) -> None:
+        self._scripts[argv0] = (list(output), code)
+
+    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path) -> RuntimeState:
+        self.calls.append(("create", container_id))
+        spec = json.loads((bundle / "config.json").read_text())
+        with self._lock:
+            self._next_pid += 1
+            self.procs[container_id] = _Proc(bundle, log_path, spec["process"]["args"], pid=self._next_pid)
+        return self.state(container_id)
+
+    def attach(self, container_id: str) -> _Out:
+        q: "queue.SimpleQueue[tuple[int, bytes] | None]" = queue.SimpleQueue()
+        self._proc(container_id).subscribers.append(q)
+        return _Out(q)
+
+    def start(self, container_id: str) -> None:
+        self.calls.append(("start", container_id))
+        p = self._proc(container_id)
+        if p.argv[0] in self.missing:
+            raise RuntimeFailure(f'exec: "{p.argv[0]}": executable file not found in $PATH', step="exec",
+                                 exit_code=127)
+        p.status = "running"
+        if p.argv[0] in self._scripts:
+            output, code = self._scripts[p.argv[0]]
+            self.exit(container_id, code, output)
+
+    def exit(self, container_id: str, code: int, output: Sequence[tuple[int, bytes]] = ()) -> None:
+        """Simulate the process writing ``output`` and exiting with ``code``."""
+        p = self._proc(container_id)
+        with open(p.log_path, "ab") as log:
+            for stream, data in output:
+                log.write(json.dumps({"log": data.decode(), "stream": "stdout" if stream == 1 else "stderr",
+                                      "time": "2026-01-01T00:00:00.000000000Z"}).encode() + b"\n")
+        for q in p.subscribers:
+            for item in output:
+                q.put(item)
+            q.put(None)
+        p.status = "stopped"
+        p.exit = ExitStatus(code=code, finished_at_ns=time.time_ns())
+        p.done.set()
+
+    def state(self, container_id: str) -> RuntimeState:
+        p = self._proc(container_id)
+        return RuntimeState(container_id, p.status, p.pid, p.exit)
+
+    def kill(self, container_id: str, signal: int) -> None:
+        self.calls.append(("kill", container_id))
+        p = self._proc(container_id)
+        if p.status == "running":
+            self.exit(container_id, 128 + signal)
+
+    def wait(self, container_id: str, timeout: float | None = None) -> ExitStatus | None:
+        p = self._proc(container_id)
+        p.done.wait(timeout)
+        return p.exit
+
+    def delete(self, container_id: str) -> None:
+        self.calls.append(("delete", container_id))
+        self.procs.pop(container_id, None)
+
+    def list(self) -> list[str]:
+        return list(self.procs)
+
+    def _proc(self, container_id: str) -> _Proc:
+        try:
+            return self.procs[container_id]
+        except KeyError:
+            raise NotFound(f"no such container in runtime: {container_id}") from None

@@ -1,0 +1,115 @@
+"""Docker Engine API shapes for containers (ContainerSummary, ContainerInspectResponse). Pure."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.core.containers import ContainerRecord, Status
+from dockyard.core.timefmt import ZERO_TIME, human_duration, parse_rfc3339
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPaths:
+    """Host-side files of one container, shown by inspect."""
+
+    log: str
+    hostname: str
+    hosts: str
+    resolv_conf: str
+    graph_driver: dict[str, str]
+
+
+def status_text(rec: ContainerRecord, now: float | None = None) -> str:
+    """The STATUS column, as moby's ``State.String()``."""
+    now = time.time() if now is None else now
+    st = rec.state
+    if st.status is Status.PAUSED:
+        return f"Up {human_duration(now - parse_rfc3339(st.started_at))} (Paused)"
+    if st.status is Status.RESTARTING:
+        return f"Restarting ({st.exit_code}) {human_duration(now - parse_rfc3339(st.finished_at))} ago"
+    if st.status is Status.RUNNING:
+        return f"Up {human_duration(now - parse_rfc3339(st.started_at))}"
+    if st.status is Status.REMOVING:
+        return "Removal In Progress"
+    if st.status is Status.DEAD:
+        return "Dead"
+    if st.started_at == ZERO_TIME or st.status is Status.CREATED:
+        return "Created"
+    if st.finished_at == ZERO_TIME:
+        return ""
+    return f"Exited ({st.exit_code}) {human_duration(now - parse_rfc3339(st.finished_at))} ago"
+
+
+def command_text(rec: ContainerRecord) -> str:
+    return " ".join((rec.config.path, *rec.config.args))
+
+
+def summary(rec: ContainerRecord, now: float | None = None) -> dict[str, Any]:
+    c = rec.config
+    return {
+        "Id": c.id,
+        "Names": ["/" + c.name],
+        "Image": c.image,
+        "ImageID": c.image_id,
+        "Command": command_text(rec),
+        "Created": int(parse_rfc3339(c.created)),
+        "Ports": [],
+        "Labels": dict(c.labels),
+        "State": rec.state.status.value,
+        "Status": status_text(rec, now),
+        "HostConfig": {"NetworkMode": c.host_config_json.get("NetworkMode", "none")},
+        "NetworkSettings": {"Networks": {}},
+        "Mounts": [],
+    }
+
+
+def state_json(rec: ContainerRecord) -> dict[str, Any]:
+    st = rec.state
+    return {
+        "Status": st.status.value,
+        "Running": st.status in (Status.RUNNING, Status.PAUSED),
+        "Paused": st.status is Status.PAUSED,
+        "Restarting": st.status is Status.RESTARTING,
+        "OOMKilled": st.oom_killed,
+        "Dead": st.status is Status.DEAD,
+        "Pid": st.pid,
+        "ExitCode": st.exit_code,
+        "Error": st.error,
+        "StartedAt": st.started_at,
+        "FinishedAt": st.finished_at,
+    }
+
+
+def inspect(rec: ContainerRecord, paths: ContainerPaths) -> dict[str, Any]:
+    c = rec.config
+    return {
+        "Id": c.id,
+        "Created": c.created,
+        "Path": c.path,
+        "Args": list(c.args),
+        "State": state_json(rec),
+        "Image": c.image_id,
+        "ResolvConfPath": paths.resolv_conf,
+        "HostnamePath": paths.hostname,
+        "HostsPath": paths.hosts,
+        "LogPath": paths.log,
+        "Name": "/" + c.name,
+        "RestartCount": rec.state.restart_count,
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": dict(c.host_config_json),
+        "GraphDriver": {"Name": "overlay2", "Data": dict(paths.graph_driver)},
+        "Mounts": [],
+        "Config": dict(c.config_json),
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},
+            "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": "", "Networks": {},
+        },
+    }

@@ -1,0 +1,141 @@
+"""A real dockyardd per test session, on temporary roots and its own socket.
+
+Everything the daemon makes lives under the session's tmp dirs and a cgroup
+parent of its own, so teardown can prove nothing leaked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+ENV = {**os.environ, "PYTHONPATH": str(SRC)}
+ENV.pop("DOCKER_HOST", None)
+
+
+@dataclass
+class Daemon:
+    data_root: Path
+    exec_root: Path
+    socket: Path
+    cgroup_parent: str
+    proc: subprocess.Popen
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    def cli(self, *args: str, input: bytes | None = None, timeout: float = 60,
+            check: bool = False) -> subprocess.CompletedProcess:
+        """Run our CLI against this daemon."""
+        cp = subprocess.run([sys.executable, "-m", "dockyard.cli.main", "-H", self.host, *args],
+                            input=input, capture_output=True, timeout=timeout, env=ENV)
+        if check and cp.returncode != 0:
+            raise AssertionError(f"dockyard {' '.join(args)} -> {cp.returncode}\n{cp.stderr.decode()}")
+        return cp
+
+    def docker(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run the real docker CLI against this daemon."""
+        env = {k: v for k, v in ENV.items() if not k.startswith("DOCKER_")}
+        env["DOCKER_CONFIG"] = str(self.data_root / "docker-config")
+        return subprocess.run(["docker", "-H", self.host, *args], capture_output=True, timeout=timeout, env=env)
+
+
+def _mount_lines(*roots: Path) -> list[str]:
+    text = Path("/proc/self/mountinfo").read_text()
+    return [l for l in text.splitlines() if any(str(r) in l for r in roots)]
+
+
+def cgroup_dirs(parent: str) -> list[Path]:
+    found = []
+    for base in Path("/sys/fs/cgroup").iterdir():
+        p = base / parent
+        if p.is_dir():
+            found.append(p)
+    direct = Path("/sys/fs/cgroup") / parent
+    if direct.is_dir() and direct not in found:
+        found.append(direct)
+    return found
+
+
+def cgroup_leaves(parent: str) -> list[Path]:
+    return [c for d in cgroup_dirs(parent) for c in d.iterdir() if c.is_dir()]
+
+
+def start_daemon(base: Path) -> Daemon:
+    data_root, exec_root = base / "data", base / "exec"
+    socket = exec_root / "dockyard.sock"
+    parent = "dockyard-test-" + secrets.token_hex(4)
+    log = open(base / "dockyardd.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dockyard.daemon.main", "--data-root", str(data_root), "--exec-root",
+         str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent],
+        stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
+    d = Daemon(data_root, exec_root, socket, parent, proc)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dockyardd exited: {(base / 'dockyardd.log').read_text()}")
+        if socket.exists() and d.cli("version").returncode == 0:
+            return d
+        time.sleep(0.05)
+    stop_daemon(d)
+    raise RuntimeError(f"dockyardd did not answer: {(base / 'dockyardd.log').read_text()}")
+
+
+def stop_daemon(d: Daemon) -> None:
+    if d.proc.poll() is None:
+        d.proc.send_signal(signal.SIGTERM)
+        try:
+            d.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            d.proc.kill()
+            d.proc.wait(10)
+    for c in cgroup_dirs(d.cgroup_parent):
+        try:
+            c.rmdir()
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def seed_tar(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("seed") / "busybox.tar"
+    subprocess.run([sys.executable, "-m", "dockyard.image.seed", "--busybox", os.path.realpath("/bin/busybox"),
+                    "-o", str(out)], check=True, env=ENV, timeout=120)
+    return out
+
+
+@pytest.fixture(scope="session")
+def daemon(tmp_path_factory, seed_tar) -> Daemon:
+    if os.geteuid() != 0:
+        pytest.skip("needs root (namespaces, mounts, cgroups)")
+    base = tmp_path_factory.mktemp("dy")
+    d = start_daemon(base)
+    try:
+        d.cli("load", "-q", "-i", str(seed_tar), check=True)
+        yield d
+        # Whatever tests left: remove it through the API, then prove the host is clean.
+        ids = d.cli("ps", "-aq", "--no-trunc").stdout.decode().split()
+        if ids:
+            d.cli("rm", "-f", *ids)
+    finally:
+        stop_daemon(d)
+    assert _mount_lines(d.data_root, d.exec_root) == [], "mounts left behind"
+    assert cgroup_dirs(d.cgroup_parent) == [], "cgroups left behind"
+
+
+def container_json(d: Daemon, ref: str) -> dict:
+    cp = d.cli("inspect", ref, check=True)
+    return json.loads(cp.stdout)[0]
