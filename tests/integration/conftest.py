@@ -39,7 +39,7 @@ class Daemon:
     def cli(self, *args: str, input: bytes | None = None, timeout: float = 60,
             check: bool = False) -> subprocess.CompletedProcess:
         """Run our CLI against this daemon."""
-        cp = subprocess.run([sys.executable, "-m", "dockyard.cli.main", "-H", self.host, *args],
+        cp = subprocess.run([sys.executable, "-m", "dockyard.cli", "-H", self.host, *args],
                             input=input, capture_output=True, timeout=timeout, env=ENV)
         if check and cp.returncode != 0:
             raise AssertionError(f"dockyard {' '.join(args)} -> {cp.returncode}\n{cp.stderr.decode()}")
@@ -58,14 +58,15 @@ def _mount_lines(*roots: Path) -> list[str]:
 
 
 def cgroup_dirs(parent: str) -> list[Path]:
+    """Every directory named ``parent`` in any cgroup hierarchy. The runtime
+    nests containers under the daemon's own cgroup, so search, don't guess."""
     found = []
-    for base in Path("/sys/fs/cgroup").iterdir():
-        p = base / parent
-        if p.is_dir():
-            found.append(p)
-    direct = Path("/sys/fs/cgroup") / parent
-    if direct.is_dir() and direct not in found:
-        found.append(direct)
+    for dirpath, dirnames, _ in os.walk("/sys/fs/cgroup"):
+        if parent in dirnames:
+            found.append(Path(dirpath) / parent)
+            dirnames.remove(parent)
+        if dirpath.count("/") > 10:
+            dirnames.clear()
     return found
 
 
@@ -77,11 +78,11 @@ def start_daemon(base: Path) -> Daemon:
     data_root, exec_root = base / "data", base / "exec"
     socket = exec_root / "dockyard.sock"
     parent = "dockyard-test-" + secrets.token_hex(4)
-    log = open(base / "dockyardd.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dockyard.daemon.main", "--data-root", str(data_root), "--exec-root",
-         str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent],
-        stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
+    with open(base / "dockyardd.log", "wb") as log:  # the child keeps its own copy of the fd
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dockyard.daemon.main", "--data-root", str(data_root), "--exec-root",
+             str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent],
+            stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
     d = Daemon(data_root, exec_root, socket, parent, proc)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -53,6 +53,9 @@ class Waiter:
             self._resp.close()
         return json.loads(body) if body.strip() else {"StatusCode": -1, "Error": {"Message": "empty wait response"}}
 
+    def close(self) -> None:
+        self._resp.close()
+
 
 class APIClient:
     def __init__(self, host: str = DEFAULT_HOST, *, on_unreachable: Callable[[], bool] | None = None) -> None:

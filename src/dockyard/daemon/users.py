@@ -103,4 +103,5 @@ def resolve_user(spec: str, passwd: bytes | None, group: bytes | None) -> ExecUs
         extra: tuple[int, ...] = ()  # an explicit group replaces the supplementary list (runc)
     else:
         extra = tuple(sorted({g.gid for g in groups if name and name in g.members and g.gid != gid}))
-    return ExecUser(uid=uid, gid=gid, additional_gids=extra, home=home or "/")
+    # The primary gid leads the list, so `id` inside shows groups=0(root),10(wheel) as under Docker.
+    return ExecUser(uid=uid, gid=gid, additional_gids=(gid, *extra), home=home or "/")

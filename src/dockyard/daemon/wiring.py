@@ -25,10 +25,13 @@ class Daemon:
     server: ApiServer
     containers: ContainerService
     images: ImageService
+    runtime: ShimRuntime
     db: SqliteStateDB
+    cgroup_parent: str
 
     def close(self) -> None:
         self.server.shutdown()
+        self.runtime.release_cgroup_parent(self.cgroup_parent)
         self.db.close()
 
 
@@ -43,4 +46,5 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
                        cgroup_parent=cfg.cgroup_parent))
     system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root)
     server = ApiServer(Services(containers=containers, images=images, system=system), cfg.socket_path)
-    return Daemon(server=server, containers=containers, images=images, db=db)
+    return Daemon(server=server, containers=containers, images=images, runtime=runtime, db=db,
+                  cgroup_parent="/" + cfg.cgroup_parent)

@@ -61,7 +61,10 @@ class _Archive:
         raise InvalidArgument(f"invalid archive: {path!r} not found in the archive")
 
 
-def read_images(stream: BinaryIO, content: ContentStore, created: list[Digest]) -> list[tuple[list[str], Digest, list[Digest]]]:
+_Found = list[tuple[list[str], Digest, list[Digest]]]  # [(repo tags, config digest, layer digests)]
+
+
+def read_images(stream: BinaryIO, content: ContentStore, created: list[Digest]) -> _Found:
     """Pass 1 + manifest parsing: ``[(repo tags, config digest, layer digests)]``.
 
     Digests of blobs newly added to ``content`` are appended to ``created``.
@@ -143,7 +146,7 @@ def _json(data: bytes, what: str) -> Any:
         raise InvalidArgument(f"invalid archive: {what} is not valid JSON: {exc}") from None
 
 
-def _docker_manifest(ar: _Archive) -> list[tuple[list[str], Digest, list[Digest]]]:
+def _docker_manifest(ar: _Archive) -> _Found:
     doc = _json(ar.json["manifest.json"], "manifest.json")
     if not isinstance(doc, list):
         raise InvalidArgument("invalid archive: manifest.json must be a list")
@@ -160,7 +163,7 @@ def _docker_manifest(ar: _Archive) -> list[tuple[list[str], Digest, list[Digest]
     return out
 
 
-def _oci_index(ar: _Archive, content: ContentStore) -> list[tuple[list[str], Digest, list[Digest]]]:
+def _oci_index(ar: _Archive, content: ContentStore) -> _Found:
     doc = _json(ar.json["index.json"], "index.json")
     if not isinstance(doc, dict) or not isinstance(doc.get("manifests"), list):
         raise InvalidArgument("invalid archive: index.json has no manifests")
@@ -219,7 +222,8 @@ def load(stream: BinaryIO, content: ContentStore, snapshotter: Snapshotter,
         raise
 
 
-def _manifest(content: ContentStore, config_digest: Digest, layers: list[Digest], created: list[Digest]) -> oci.Descriptor:
+def _manifest(content: ContentStore, config_digest: Digest, layers: list[Digest],
+              created: list[Digest]) -> oci.Descriptor:
     """Store a Docker v2 schema 2 manifest for the image and return its descriptor."""
     layer_descs = []
     for d in layers:

@@ -118,7 +118,8 @@ def _decompress(stream: BinaryIO) -> tuple[str, BinaryIO]:
         try:
             import zstandard  # type: ignore[import-not-found]
         except ImportError:
-            raise InvalidArgument("zstd-compressed layers need the 'zstandard' module, which is not installed") from None
+            raise InvalidArgument(
+                "zstd-compressed layers need the 'zstandard' module, which is not installed") from None
         return kind, zstandard.ZstdDecompressor().stream_reader(whole)  # type: ignore[no-any-return]
     return kind, whole  # type: ignore[return-value]
 
@@ -272,7 +273,8 @@ class _Unpacker:
             try:
                 st = os.stat(target[-1], dir_fd=tfd, follow_symlinks=False)
             except FileNotFoundError:
-                raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link target {m.linkname!r} not found") from None
+                raise InvalidArgument(
+                    f"invalid layer entry {m.name!r}: hard link target {m.linkname!r} not found") from None
             if stat.S_ISDIR(st.st_mode):
                 raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link to a directory")
             os.link(target[-1], base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)

@@ -149,11 +149,13 @@ def build_archive(busybox: Path = Path("/bin/busybox"), tag: str = "busybox:late
         "layers": [oci.Descriptor(oci.OCI_LAYER_GZIP, of_bytes(layer_gz), len(layer_gz)).to_json()],
     })
     mdesc = oci.Descriptor(oci.OCI_MANIFEST, of_bytes(manifest_b), len(manifest_b),
-                           {"io.containerd.image.name": full_name, "org.opencontainers.image.ref.name": tag.rsplit(":", 1)[-1]})
+                           {"io.containerd.image.name": full_name,
+                            "org.opencontainers.image.ref.name": tag.rsplit(":", 1)[-1]})
     files = {
         f"blobs/sha256/{of_bytes(b).hex}": b for b in (config_b, layer_gz, manifest_b)
     }
-    files["index.json"] = canonical_json({"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [mdesc.to_json()]})
+    files["index.json"] = canonical_json(
+        {"schemaVersion": 2, "mediaType": oci.OCI_INDEX, "manifests": [mdesc.to_json()]})
     files["manifest.json"] = canonical_json([{
         "Config": f"blobs/sha256/{of_bytes(config_b).hex}",
         "RepoTags": [tag],

@@ -278,7 +278,9 @@ def _path_pattern(pattern: str) -> re.Pattern[str]:
             if j < 0:
                 raise InvalidArgument(f"invalid reference filter pattern {pattern!r}")
             body = pattern[i + 1 : j]
-            out.append("[" + ("^" + re.escape(body[1:]) if body.startswith("^") else re.escape(body)).replace("\\-", "-") + "]")
+            negate = body.startswith("^")
+            chars = re.escape(body[1:] if negate else body).replace("\\-", "-")  # keep ranges like a-z
+            out.append("[" + ("^" if negate else "") + chars + "]")
             i = j
         elif c == "\\" and i + 1 < len(pattern):
             i += 1

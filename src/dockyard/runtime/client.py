@@ -232,6 +232,17 @@ class ShimRuntime:
     def list(self) -> list[str]:
         return sorted(p.name for p in self.state_root.iterdir() if p.is_dir() and _ID.match(p.name))
 
+    def release_cgroup_parent(self, parent: str) -> None:
+        """Remove the (empty) parent cgroup dirs of our containers, e.g. at
+        daemon shutdown. Non-empty ones stay: a container still lives there."""
+        mgr = open_cgroup(parent, self.cgroup_root, nest_under_own=self.nest_cgroups)
+        dirs = mgr.dirs()
+        for d in (dirs.values() if isinstance(dirs, dict) else [dirs]):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
     # ------------------------------------------------------------ delete
 
     def delete(self, container_id: str) -> None:

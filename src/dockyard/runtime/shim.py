@@ -137,15 +137,18 @@ class Shim:
         self.chan = m.Channel(parent)
         parent.settimeout(CREATE_TIMEOUT)
         try:
-            first = self.chan.recv()
-            if isinstance(first, m.Pid):
-                self.init_pid = first.pid
-            _reap(intermediate)
-            if not isinstance(first, m.Pid):
-                raise _failure(first)
-            ready = self.chan.recv()
-            if not isinstance(ready, m.Ready):
-                raise _failure(ready)
+            # Pid (from the intermediate) and Ready (from init) race each other: take both in any order.
+            ready = False
+            while not (ready and self.init_pid):
+                msg = self.chan.recv()
+                if isinstance(msg, m.Pid):
+                    self.init_pid = msg.pid
+                    _reap(intermediate)
+                elif isinstance(msg, m.Ready):
+                    ready = True
+                else:
+                    _reap(intermediate)
+                    raise _failure(msg)
         except (OSError, m.ProtocolError) as exc:  # timeout included
             raise _CreateFailed("create", f"init did not report: {exc}") from exc
         parent.settimeout(None)

@@ -77,3 +77,15 @@ def status_text(
     if not finished_at:
         return ""
     return f"Exited ({exit_code}) {human_duration(now - finished_at)} ago"
+
+
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def bytes_size(size: float) -> str:
+    """go-units BytesSize (binary): 8072888320 → "7.518GiB"."""
+    i = 0
+    while size >= 1024.0 and i < len(_BINARY) - 1:
+        size /= 1024.0
+        i += 1
+    return "%.4g%s" % (size, _BINARY[i])

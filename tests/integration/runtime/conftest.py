@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from runtime_harness import CGROUP_PARENT, Harness, build_rootfs
+from .runtime_harness import CGROUP_PARENT, Harness, build_rootfs
 
 from dockyard.runtime import ShimRuntime, Spawner
 from dockyard.runtime.cgroups import DEFAULT_ROOT, detect, v1_hierarchies

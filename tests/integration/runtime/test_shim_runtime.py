@@ -19,7 +19,7 @@ from dockyard.oci.runtime import Resources, User
 from dockyard.runtime import ShimRuntime
 from dockyard.runtime.cgroups import cgroup_from_json
 
-from runtime_harness import Harness, make_spec
+from .runtime_harness import Harness, make_spec
 
 pytestmark = pytest.mark.root
 

@@ -109,14 +109,22 @@ class FakeContainers:
         for out in self.outputs.pop(rec["Id"], []):
             out.close()
 
-    def wait(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
+    def begin_wait(self, ref: str, condition: str = "not-running") -> Any:
         rec = self._find(ref)
         with self.cond:
-            if condition == "not-running" and rec["State"] != "running":
+            seen = rec["Exits"]  # registered now: a later exit is never missed
+            done_already = condition == "not-running" and rec["State"] != "running"
+
+        def result() -> dict[str, Any]:
+            with self.cond:
+                if not done_already:
+                    assert self.cond.wait_for(lambda: rec["Exits"] > seen, timeout=10)
                 return {"StatusCode": rec["ExitCode"], "Error": None}
-            seen = rec["Exits"]
-            assert self.cond.wait_for(lambda: rec["Exits"] > seen, timeout=10)
-            return {"StatusCode": rec["ExitCode"], "Error": None}
+
+        return result
+
+    def wait(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
+        return self.begin_wait(ref, condition)()
 
     def attach(self, ref: str, *, stdout: bool, stderr: bool, logs: bool, stream: bool) -> FakeOutput:
         rec = self._find(ref)

@@ -171,7 +171,7 @@ def test_user_resolved_from_image_passwd(svc):
     id = svc.create({"Image": "busybox", "User": "www"}, None)["Id"]
     svc.start(id)
     spec = json.loads((svc.tmp / "bundles" / id / "config.json").read_text())
-    assert spec["process"]["user"] == {"uid": 33, "gid": 33}
+    assert spec["process"]["user"] == {"uid": 33, "gid": 33, "additionalGids": [33]}
     bad = svc.create({"Image": "busybox", "User": "ghost"}, None)["Id"]
     with pytest.raises(InvalidArgument, match="unable to find user ghost"):
         svc.start(bad)
@@ -182,3 +182,16 @@ def test_wait_not_running_returns_at_once(svc):
     assert svc.wait(id) == {"StatusCode": 0, "Error": None}
     with pytest.raises(InvalidArgument, match="invalid condition"):
         svc.wait(id, "soon")
+
+
+def test_any_start_failure_removes_auto_remove_container(svc):
+    id = svc.create({"Image": "busybox", "User": "ghost", "HostConfig": {"AutoRemove": True}}, None)["Id"]
+    with pytest.raises(InvalidArgument):
+        svc.start(id)
+    with pytest.raises(NotFound):
+        svc.inspect_json(id)
+    kept = svc.create({"Image": "busybox", "User": "ghost"}, None)["Id"]
+    with pytest.raises(InvalidArgument):
+        svc.start(kept)
+    st = svc.inspect_json(kept)["State"]
+    assert st["Status"] == "created" and "unable to find user ghost" in st["Error"] and st["ExitCode"] == 128

@@ -10,7 +10,7 @@ unknown ref, ``Conflict`` for the wrong state, ...), never HTTP statuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
@@ -42,6 +42,13 @@ class ContainerServiceAPI(Protocol):
         return ``{"StatusCode": n, "Error": None}``."""
         ...
 
+    # Optional, preferred by the API: ``begin_wait(ref, condition)`` registers
+    # the wait (raising NotFound etc. at once) and returns a callable that
+    # blocks for the result.  With it, a ``next-exit`` wait cannot miss an
+    # exit that happens right after the 200 headers reach the client (the
+    # docker CLI starts the container as soon as it sees them).  See
+    # ``TwoPhaseWait``.
+
     def attach(
         self, ref: str, *, stdout: bool, stderr: bool, logs: bool, stream: bool
     ) -> OutputStream: ...
@@ -72,6 +79,10 @@ class ContainerServiceAPI(Protocol):
     def counts(self) -> dict[str, int]:
         """``{"running": n, "paused": n, "stopped": n}``."""
         ...
+
+
+class TwoPhaseWait(Protocol):
+    def begin_wait(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]: ...
 
 
 class ImageServiceAPI(Protocol):
@@ -109,4 +120,5 @@ __all__ = [
     "OutputStream",
     "Services",
     "SystemServiceAPI",
+    "TwoPhaseWait",
 ]

@@ -35,7 +35,7 @@ from dockyard.daemon.names import generate_name, validate_name
 from dockyard.daemon.outputhub import OutputHub, Subscription
 from dockyard.daemon.specgen import ContainerFiles, build_spec, hosts_file, resolv_conf
 from dockyard.daemon.users import resolve_user
-from dockyard.errors import InvalidArgument, NotFound, RuntimeFailure, StartFailed
+from dockyard.errors import EngineError, InvalidArgument, NotFound, RuntimeFailure, StartFailed
 from dockyard.oci import runtime as oci
 from dockyard.oci.image import ImageConfig
 from dockyard.wire.models import containers as models
@@ -176,8 +176,9 @@ class ContainerService:
             lifecycle.transition(rec.state.status, Action.START, ref=ref)
             try:
                 self._start_locked(rec)
-            except RuntimeFailure as exc:
+            except BaseException as exc:
                 self._start_failed(rec, exc)
+                raise
 
     def _start_locked(self, rec: ContainerRecord) -> None:
         id, cfg = rec.id, rec.config
@@ -207,18 +208,21 @@ class ContainerService:
                                         started_at=rfc3339_ns()))
         threading.Thread(target=self._monitor, args=(id, out), name=f"monitor-{id[:12]}", daemon=True).start()
 
-    def _start_failed(self, rec: ContainerRecord, exc: RuntimeFailure) -> None:
-        message = f"failed to create task for container: unable to start container process: {exc.message}"
-        code = exc.exit_code if exc.exit_code is not None else 128
+    def _start_failed(self, rec: ContainerRecord, exc: BaseException) -> None:
+        """Record why start failed (State.Error, ExitCode as Docker: 126/127
+        when the command cannot run, else 128); remove an auto-remove
+        container; turn a runtime exec failure into StartFailed (400)."""
+        reason = exc.message if isinstance(exc, EngineError) else str(exc)
+        message = f"failed to create task for container: unable to start container process: {reason}"
+        code = exc.exit_code if isinstance(exc, RuntimeFailure) and exc.exit_code is not None else 128
         self._save(rec.id, rec.state.evolve(
             status=lifecycle.transition(rec.state.status, Action.START_FAILED),
-            exit_code=code, error=message))
+            exit_code=code, error=message if isinstance(exc, RuntimeFailure) else reason))
         self._note_exit(rec.id)
         if rec.config.auto_remove:
             self._remove(rec.id, force=True)
-        if exc.exit_code is not None:
+        if isinstance(exc, RuntimeFailure) and exc.exit_code is not None:
             raise StartFailed(message, exit_code=exc.exit_code) from exc
-        raise exc
 
     def _monitor(self, id: str, out: OutputStream) -> None:
         hub = self._hub(id)

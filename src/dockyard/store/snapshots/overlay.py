@@ -51,7 +51,8 @@ class OverlaySnapshotter:
     def view(self, key: str, parent: str | None = None, labels: Mapping[str, str] | None = None) -> list[Mount]:
         return self._create(SnapshotKind.VIEW, key, parent, labels)
 
-    def _create(self, kind: SnapshotKind, key: str, parent: str | None, labels: Mapping[str, str] | None) -> list[Mount]:
+    def _create(self, kind: SnapshotKind, key: str, parent: str | None,
+                labels: Mapping[str, str] | None) -> list[Mount]:
         if not key:
             raise InvalidArgument("snapshot key must not be empty")
         with self._meta.transaction() as c:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from dockyard.errors import EngineError, InvalidArgument
@@ -66,6 +67,37 @@ def _timestamp(req: Request, name: str) -> int:
         raise InvalidArgument(f"invalid value for {name}: {raw!r}") from None
 
 
+def _begin_wait(containers: Any, ref: str, condition: str) -> Callable[[], dict[str, Any]]:
+    """Register a wait before the headers go out; return the blocking result getter."""
+    begin = getattr(containers, "begin_wait", None)
+    if begin is not None:
+        return begin(ref, condition)  # type: ignore[no-any-return]
+    # Fallback for a service with only the blocking ``wait``: check the ref,
+    # then start waiting in a thread now, so registration races only with
+    # the client's round trip rather than with our own writes.
+    containers.is_tty(ref)
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["result"] = containers.wait(ref, condition)
+        except BaseException as exc:  # re-raised in the response thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="wait", daemon=True).start()
+
+    def result() -> dict[str, Any]:
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box["result"]  # type: ignore[no-any-return]
+
+    return result
+
+
 def routes(services: Any) -> list[tuple[str, str, Handler]]:
     containers = services.containers
 
@@ -83,13 +115,13 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
         condition = req.query_str("condition") or "not-running"
         if condition not in WAIT_CONDITIONS:
             raise InvalidArgument(f'invalid condition: "{condition}"')
-        containers.is_tty(ref)  # NotFound before the 200 headers go out
+        waiting = _begin_wait(containers, ref, condition)  # NotFound before the 200 goes out
 
         def body() -> Iterator[bytes]:
-            # Headers are flushed before this runs (Docker does the same), so
-            # a client waiting with next-exit knows the wait is registered.
+            # Headers are flushed before this runs (Docker does the same): the
+            # client may start the container as soon as it sees them.
             try:
-                result = containers.wait(ref, condition)
+                result = waiting()
             except EngineError as exc:
                 result = {"StatusCode": -1, "Error": {"Message": str(exc)}}
             yield json.dumps(result).encode() + b"\n"

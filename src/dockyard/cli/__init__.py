@@ -1,0 +1,1 @@
+"""The ``dockyard`` command line: a pure Engine API client (stdlib only)."""

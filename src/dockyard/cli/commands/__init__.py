@@ -1,0 +1,27 @@
+"""One module per resource; each command is ``func(ctx, argv) -> exit code``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+
+class UsageError(Exception):
+    """Bad flags or arguments (docker exits 125 for these)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, with docker's wording."""
+
+    def __init__(self, prog: str, description: str = "", *, hostname_flag: bool = False) -> None:
+        # run/create use -h for --hostname, as docker does; --help still works.
+        super().__init__(prog=f"dockyard {prog}", description=description, add_help=False)
+        if hostname_flag:
+            self.add_argument("--help", action="help", help="Print usage")
+        else:
+            self.add_argument("-h", "--help", action="help", help="Print usage")
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            message = "unknown flag: " + message.split(": ", 1)[1]
+        raise UsageError(f"dockyard: {message}")

@@ -1,0 +1,255 @@
+"""run, create, start, ps, logs, rm, inspect."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from dockyard.errors import EngineError, NotFound, StartFailed
+
+from . import Parser, UsageError
+
+
+def _add_create_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", default=None)
+    p.add_argument("--rm", action="store_true", dest="auto_remove")
+    p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("--env-file", action="append", default=[])
+    p.add_argument("-w", "--workdir", default=None)
+    p.add_argument("-u", "--user", default=None)
+    p.add_argument("--entrypoint", default=None)
+    p.add_argument("-h", "--hostname", default=None)
+    p.add_argument("-l", "--label", action="append", default=[])
+    p.add_argument("-t", "--tty", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("image")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+
+
+def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -> tuple[str, int]:
+    """Create the container; on failure print docker's run/create error. → (id, rc)."""
+    from dockyard.cli import specs
+
+    try:
+        env_texts = []
+        for path in args.env_file:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    env_texts.append(fh.read())
+            except OSError as exc:
+                raise specs.SpecError(f"open {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
+        opts = specs.RunOptions(
+            image=args.image, command=args.command, env=args.env, env_file_texts=env_texts,
+            workdir=args.workdir, user=args.user, entrypoint=args.entrypoint, hostname=args.hostname,
+            labels=args.label, auto_remove=args.auto_remove, detach=detach, tty=args.tty,
+            interactive=args.interactive,
+        )
+        body = specs.create_body(opts, os.environ)
+    except specs.SpecError as exc:
+        return "", _run_error(str(exc), command, 125, daemon=False)
+    try:
+        created = ctx.api.create_container(body, args.name)
+    except NotFound as exc:
+        sys.stderr.write(f"Unable to find image '{specs.normalize_image_name(args.image)}' locally\n")
+        return "", _run_error(str(exc), command, 125)
+    except EngineError as exc:
+        return "", _run_error(str(exc), command, 125, daemon=_from_daemon(exc))
+    for warning in created.get("Warnings") or []:
+        sys.stderr.write(f"WARNING: {warning}\n")
+    return created["Id"], 0
+
+
+def _from_daemon(exc: BaseException) -> bool:
+    from dockyard.client.errors import is_from_daemon
+
+    return is_from_daemon(exc)
+
+
+def _run_error(message: str, command: str, code: int, *, daemon: bool = True, period: bool = False) -> int:
+    prefix = "Error response from daemon: " if daemon else ""
+    dot = "." if period else ""
+    sys.stderr.write(f"dockyard: {prefix}{message}{dot}\n\nRun 'dockyard {command} --help' for more information\n")
+    return code
+
+
+def _start_failed(exc: EngineError, command: str) -> int:
+    if isinstance(exc, StartFailed):
+        return _run_error(str(exc), command, exc.exit_code, period=True)
+    return _run_error(str(exc), command, 125, daemon=_from_daemon(exc))
+
+
+def _attach_start_wait(ctx: Any, cid: str, *, auto_remove: bool, command: str) -> int:
+    """docker's run flow: attach → wait (registered) → start → copy output → exit code."""
+    from dockyard.client.streams import copy_to_fds
+
+    api = ctx.api
+    attached = api.attach(cid, tty=False, stdout=True, stderr=True, stream=True)
+    attached.close_write()  # no stdin yet: tell the daemon at once, as docker does
+    try:
+        waiter = api.wait(cid, "removed" if auto_remove else "next-exit")
+        try:
+            api.start(cid)
+        except EngineError as exc:
+            waiter.close()
+            return _start_failed(exc, command)
+        copy_to_fds(attached.output())
+    finally:
+        attached.close()
+    result = waiter.result()
+    error = result.get("Error")
+    if error and error.get("Message"):
+        sys.stderr.write(f"dockyard: Error response from daemon: {error['Message']}\n")
+        return 125
+    return int(result.get("StatusCode", 0))
+
+
+def run(ctx: Any, argv: list[str]) -> int:
+    p = Parser("run", "Create and run a new container from an image", hostname_flag=True)
+    p.add_argument("-d", "--detach", action="store_true")
+    _add_create_flags(p)
+    args = p.parse_args(argv)
+    cid, rc = _create(ctx, args, detach=args.detach, command="run")
+    if rc:
+        return rc
+    if args.detach:
+        try:
+            ctx.api.start(cid)
+        except EngineError as exc:
+            return _start_failed(exc, "run")
+        print(cid)
+        return 0
+    return _attach_start_wait(ctx, cid, auto_remove=args.auto_remove, command="run")
+
+
+def create(ctx: Any, argv: list[str]) -> int:
+    p = Parser("create", "Create a new container", hostname_flag=True)
+    _add_create_flags(p)
+    args = p.parse_args(argv)
+    cid, rc = _create(ctx, args, detach=True, command="create")
+    if not rc:
+        print(cid)
+    return rc
+
+
+def start(ctx: Any, argv: list[str]) -> int:
+    p = Parser("start", "Start one or more stopped containers")
+    p.add_argument("-a", "--attach", action="store_true")
+    p.add_argument("containers", nargs="+")
+    args = p.parse_args(argv)
+    if args.attach:
+        if len(args.containers) > 1:
+            raise UsageError("dockyard: you cannot start and attach multiple containers at once")
+        info = ctx.api.inspect_container(args.containers[0])
+        auto_remove = bool((info.get("HostConfig") or {}).get("AutoRemove"))
+        return _attach_start_wait(ctx, info["Id"], auto_remove=auto_remove, command="start")
+    failed = []
+    for ref in args.containers:
+        try:
+            ctx.api.start(ref)
+        except EngineError as exc:
+            failed.append(_error_line(exc))
+            continue
+        print(ref)
+    return _report(failed)
+
+
+def _error_line(exc: EngineError) -> str:
+    from dockyard.cli.main import error_text
+
+    return error_text(exc)
+
+
+def _report(failed: list[str]) -> int:
+    if failed:
+        sys.stderr.write("\n".join(failed) + "\n")
+        return 1
+    return 0
+
+
+def ps(ctx: Any, argv: list[str]) -> int:
+    p = Parser("ps", "List containers")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-n", "--last", type=int, default=-1)
+    p.add_argument("-l", "--latest", action="store_true")
+    args = p.parse_args(argv)
+    limit = 1 if args.latest else args.last
+    containers = ctx.api.containers(all=args.all or limit > 0, limit=limit if limit > 0 else None)
+    if args.quiet:
+        out = "".join((c["Id"] if args.no_trunc else c["Id"][:12]) + "\n" for c in containers)
+    else:
+        import time
+
+        from dockyard.cli.render import ps_table
+
+        out = ps_table(containers, time.time(), trunc=not args.no_trunc)
+    sys.stdout.write(out)
+    return 0
+
+
+def logs(ctx: Any, argv: list[str]) -> int:
+    p = Parser("logs", "Fetch the logs of a container")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("-t", "--timestamps", action="store_true")
+    p.add_argument("-n", "--tail", default="all")
+    p.add_argument("container")
+    args = p.parse_args(argv)
+    from dockyard.client.streams import copy_to_fds
+
+    info = ctx.api.inspect_container(args.container)
+    tty = bool((info.get("Config") or {}).get("Tty"))
+    copy_to_fds(ctx.api.logs(info["Id"], tty=tty, follow=args.follow, tail=args.tail, timestamps=args.timestamps))
+    return 0
+
+
+def rm(ctx: Any, argv: list[str]) -> int:
+    p = Parser("rm", "Remove one or more containers")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-v", "--volumes", action="store_true")
+    p.add_argument("containers", nargs="+")
+    args = p.parse_args(argv)
+    failed = []
+    for ref in args.containers:
+        try:
+            ctx.api.remove_container(ref, force=args.force, volumes=args.volumes)
+        except NotFound as exc:
+            if not args.force:  # docker: rm -f ignores missing containers
+                failed.append(_error_line(exc))
+            continue
+        except EngineError as exc:
+            failed.append(_error_line(exc))
+            continue
+        print(ref)
+    return _report(failed)
+
+
+def inspect(ctx: Any, argv: list[str]) -> int:
+    p = Parser("inspect", "Return low-level information on Docker objects")
+    p.add_argument("--type", choices=("container", "image"), default=None)
+    p.add_argument("names", nargs="+")
+    args = p.parse_args(argv)
+    import json
+
+    found: list[Any] = []
+    missing: list[str] = []
+    for name in args.names:
+        obj = None
+        for kind in ("container", "image"):
+            if args.type not in (None, kind):
+                continue
+            try:
+                obj = ctx.api.inspect_container(name) if kind == "container" else ctx.api.inspect_image(name)
+                break
+            except NotFound:
+                continue
+        if obj is None:
+            missing.append(name)
+        else:
+            found.append(obj)
+    sys.stdout.write(json.dumps(found, indent=4, ensure_ascii=False) + "\n")
+    for name in missing:
+        sys.stderr.write(f"Error: No such object: {name}\n")
+    return 1 if missing else 0

@@ -1,0 +1,157 @@
+"""Entry point: global flags, the command table, error kind → exit code.
+
+Start-up time matters (``dockyard ps -q`` runs in scripts), so global flags
+are parsed by hand and only the chosen command's module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from dockyard.errors import EngineError
+
+from .commands import UsageError
+
+USAGE = """\
+Usage:  dockyard [OPTIONS] COMMAND
+
+A Docker-compatible container engine
+
+Options:
+  -H, --host string   Daemon socket to connect to (default unix:///run/dockyard/dockyard.sock)
+
+Commands:
+  run       Create and run a new container from an image
+  create    Create a new container
+  start     Start one or more stopped containers
+  ps        List containers
+  logs      Fetch the logs of a container
+  rm        Remove one or more containers
+  images    List images
+  inspect   Return low-level information on Docker objects
+  load      Load an image from a tar archive or STDIN
+  version   Show the Dockyard version information
+  info      Display system-wide information
+  daemon    Manage the dockyardd daemon (stop, status)
+"""
+
+# command → (module under dockyard.cli.commands, function)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("container", "run"),
+    "create": ("container", "create"),
+    "start": ("container", "start"),
+    "ps": ("container", "ps"),
+    "logs": ("container", "logs"),
+    "rm": ("container", "rm"),
+    "inspect": ("container", "inspect"),
+    "images": ("image", "images"),
+    "load": ("image", "load"),
+    "version": ("system", "version"),
+    "info": ("system", "info"),
+    "daemon": ("daemon", "daemon"),
+}
+
+# Kind → exit code, in one place.  Docker exits 1 for every daemon error
+# outside run/create (which use 125/126/127 themselves).
+EXIT_CODES: tuple[tuple[type[EngineError], int], ...] = ((EngineError, 1),)
+
+
+class Context:
+    """What every command needs: the host and a lazily made API client."""
+
+    def __init__(self, host: str, explicit_host: bool) -> None:
+        self.host = host
+        self.explicit_host = explicit_host
+        self._api: Any = None
+
+    @property
+    def api(self) -> Any:
+        if self._api is None:
+            from dockyard.client.api import APIClient
+
+            hook = None
+            if not self.explicit_host:
+                from dockyard.cli.commands.daemon import autostart_hook
+
+                hook = autostart_hook(self.host)
+            self._api = APIClient(self.host, on_unreachable=hook)
+        return self._api
+
+
+def error_text(exc: EngineError) -> str:
+    from dockyard.client.errors import is_from_daemon
+
+    return f"Error response from daemon: {exc}" if is_from_daemon(exc) else str(exc)
+
+
+def exit_code_for(exc: EngineError) -> int:
+    for kind, code in EXIT_CODES:
+        if isinstance(exc, kind):
+            return code
+    return 1
+
+
+def parse_globals(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    """Split ``-H/--host`` (before the command) from the rest."""
+    host = None
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        arg = rest.pop(0)
+        if arg in ("-H", "--host"):
+            if not rest:
+                raise SystemExit("dockyard: flag needs an argument: -H")
+            host = rest.pop(0)
+        elif arg.startswith("--host="):
+            host = arg.split("=", 1)[1]
+        elif arg.startswith("-H") and len(arg) > 2:
+            host = arg[2:].lstrip("=")
+        elif arg in ("-h", "--help"):
+            rest = ["--help"]
+            break
+        elif arg in ("-v", "--version"):
+            rest = ["version"]
+            break
+        else:
+            raise SystemExit(f"unknown flag: {arg}\nSee 'dockyard --help'.")
+    return host, rest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    host, rest = parse_globals(argv)
+    if not rest or rest[0] in ("--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0
+    name, args = rest[0], rest[1:]
+    if name not in COMMANDS:
+        sys.stderr.write(f"dockyard: unknown command: dockyard {name}\n\nRun 'dockyard --help' for more information\n")
+        return 1
+    explicit = host is not None or "DOCKYARD_HOST" in os.environ
+    if host is None:
+        from dockyard.client.api import DEFAULT_HOST
+
+        host = os.environ.get("DOCKYARD_HOST") or DEFAULT_HOST
+    module_name, func_name = COMMANDS[name]
+    import importlib
+
+    module = importlib.import_module(f"dockyard.cli.commands.{module_name}")
+    ctx = Context(host, explicit)
+    try:
+        return int(getattr(module, func_name)(ctx, args) or 0)
+    except EngineError as exc:
+        sys.stderr.write(error_text(exc) + "\n")
+        return exit_code_for(exc)
+    except UsageError as exc:
+        sys.stderr.write(f"{exc}\nSee 'dockyard {name} --help'.\n")
+        return 125
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        if ctx._api is not None:
+            ctx._api.close()
+
