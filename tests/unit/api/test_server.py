@@ -276,29 +276,3 @@ def test_logs_multiplexed_and_tty_raw(running_server):
     fake.start("t")
     status, h, body = roundtrip(s, "GET", "/v1.41/containers/t/logs?stdout=1")
     assert body == b"two\n" and h["content-type"] == "application/vnd.docker.raw-stream"
-
-
-def test_wait_fallback_without_begin_wait(running_server):
-    fake = running_server.containers
-
-    class BlockingOnly:  # a service offering only the blocking wait()
-        def __getattr__(self, name):
-            if name == "begin_wait":
-                raise AttributeError(name)
-            return getattr(fake, name)
-
-    running_server.services.containers = BlockingOnly()
-    from dockyard.daemon.api.handlers import build_router
-
-    running_server.server.router = build_router(running_server.services)
-    cid = fake.create({"Image": "busybox", "Cmd": ["hold"]}, "fb")["Id"]
-    fake.start("fb")
-    s = connect(running_server)
-    status, _, body = roundtrip(s, "POST", "/containers/ghost/wait")
-    assert status == 404
-    request(s, "POST", "/containers/fb/wait")
-    status, h, rest = read_head(s)
-    assert status == 200
-    fake.release(cid, 7)
-    body, _ = read_chunked(s, rest)
-    assert json.loads(body) == {"StatusCode": 7, "Error": None}

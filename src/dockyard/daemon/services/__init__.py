@@ -42,12 +42,12 @@ class ContainerServiceAPI(Protocol):
         return ``{"StatusCode": n, "Error": None}``."""
         ...
 
-    # Optional, preferred by the API: ``begin_wait(ref, condition)`` registers
-    # the wait (raising NotFound etc. at once) and returns a callable that
-    # blocks for the result.  With it, a ``next-exit`` wait cannot miss an
-    # exit that happens right after the 200 headers reach the client (the
-    # docker CLI starts the container as soon as it sees them).  See
-    # ``TwoPhaseWait``.
+    def begin_wait(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]:
+        """Register the wait (NotFound etc. raised at once) and return a
+        callable that blocks for the result. The API sends the 200 headers
+        in between, and the docker CLI starts the container as soon as it
+        sees them: registering first means no exit is missed."""
+        ...
 
     def attach(
         self, ref: str, *, stdout: bool, stderr: bool, logs: bool, stream: bool
@@ -79,10 +79,6 @@ class ContainerServiceAPI(Protocol):
     def counts(self) -> dict[str, int]:
         """``{"running": n, "paused": n, "stopped": n}``."""
         ...
-
-
-class TwoPhaseWait(Protocol):
-    def begin_wait(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]: ...
 
 
 class ImageServiceAPI(Protocol):
@@ -120,5 +116,4 @@ __all__ = [
     "OutputStream",
     "Services",
     "SystemServiceAPI",
-    "TwoPhaseWait",
 ]

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from dockyard.core import lifecycle
 from dockyard.core.containers import ContainerRecord, ContainerState, ContainerStore, Status
@@ -258,23 +258,37 @@ class ContainerService:
 
     # ------------------------------------------------------------ wait
     def wait(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
+        return self.begin_wait(ref, condition)()
+
+    def begin_wait(self, ref: str, condition: str = "not-running") -> Callable[[], dict[str, Any]]:
+        """Register a wait now, block later.
+
+        The API sends the 200 headers between the two halves, and the docker
+        CLI starts the container as soon as it sees them: registering first
+        means a ``next-exit`` wait cannot miss an exit that follows at once.
+        """
         if condition not in ("", "not-running", "next-exit", "removed"):
             raise InvalidArgument(f"invalid condition: \"{condition}\"")
         id = self._store.resolve(ref).id
         with self._cond:
             seen = self._exits.get(id, 0)
-            while True:
-                if id in self._removed:
-                    return {"StatusCode": self._removed[id], "Error": None}
-                try:
-                    rec = self._store.get(id)
-                except NotFound:
-                    return {"StatusCode": 0, "Error": None}
-                if condition in ("", "not-running") and rec.state.status not in _RUNNING:
-                    return {"StatusCode": rec.state.exit_code, "Error": None}
-                if condition == "next-exit" and self._exits.get(id, 0) > seen:
-                    return {"StatusCode": rec.state.exit_code, "Error": None}
-                self._cond.wait(timeout=1.0)
+
+        def result() -> dict[str, Any]:
+            with self._cond:
+                while True:
+                    if id in self._removed:
+                        return {"StatusCode": self._removed[id], "Error": None}
+                    try:
+                        rec = self._store.get(id)
+                    except NotFound:
+                        return {"StatusCode": 0, "Error": None}
+                    if condition in ("", "not-running") and rec.state.status not in _RUNNING:
+                        return {"StatusCode": rec.state.exit_code, "Error": None}
+                    if condition == "next-exit" and self._exits.get(id, 0) > seen:
+                        return {"StatusCode": rec.state.exit_code, "Error": None}
+                    self._cond.wait(timeout=1.0)
+
+        return result
 
     # ------------------------------------------------------------ output
     def attach(self, ref: str, *, stdout: bool, stderr: bool, logs: bool, stream: bool) -> AttachStream:

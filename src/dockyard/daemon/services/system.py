@@ -195,7 +195,7 @@ class SystemService:
             "ContainerdCommit": {"ID": ""},
             "RuncCommit": {"ID": ""},
             "InitCommit": {"ID": ""},
-            "SecurityOptions": ["name=seccomp,profile=builtin", f"name=cgroupns"] if cg == "2" else ["name=seccomp,profile=builtin"],
+            "SecurityOptions": ["name=seccomp,profile=builtin", "name=cgroupns"] if cg == "2" else ["name=seccomp,profile=builtin"],
             "CDISpecDirs": [],
             "Warnings": None,
         }

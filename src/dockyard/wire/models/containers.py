@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockyard.core.containers import ContainerRecord, Status
-from dockyard.core.timefmt import ZERO_TIME, human_duration, parse_rfc3339
+from dockyard.core.timefmt import parse_rfc3339
+from dockyard.wire import humanize
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,23 +24,18 @@ class ContainerPaths:
 
 def status_text(rec: ContainerRecord, now: float | None = None) -> str:
     """The STATUS column, as moby's ``State.String()``."""
-    now = time.time() if now is None else now
     st = rec.state
-    if st.status is Status.PAUSED:
-        return f"Up {human_duration(now - parse_rfc3339(st.started_at))} (Paused)"
-    if st.status is Status.RESTARTING:
-        return f"Restarting ({st.exit_code}) {human_duration(now - parse_rfc3339(st.finished_at))} ago"
-    if st.status is Status.RUNNING:
-        return f"Up {human_duration(now - parse_rfc3339(st.started_at))}"
-    if st.status is Status.REMOVING:
-        return "Removal In Progress"
-    if st.status is Status.DEAD:
-        return "Dead"
-    if st.started_at == ZERO_TIME or st.status is Status.CREATED:
-        return "Created"
-    if st.finished_at == ZERO_TIME:
-        return ""
-    return f"Exited ({st.exit_code}) {human_duration(now - parse_rfc3339(st.finished_at))} ago"
+    return humanize.status_text(
+        running=st.status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING),
+        paused=st.status is Status.PAUSED,
+        restarting=st.status is Status.RESTARTING,
+        dead=st.status is Status.DEAD,
+        removing=st.status is Status.REMOVING,
+        exit_code=st.exit_code,
+        started_at=None if st.status is Status.CREATED else parse_rfc3339(st.started_at),
+        finished_at=parse_rfc3339(st.finished_at),
+        now=time.time() if now is None else now,
+    )
 
 
 def command_text(rec: ContainerRecord) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from dockyard.errors import EngineError, InvalidArgument
@@ -67,37 +66,6 @@ def _timestamp(req: Request, name: str) -> int:
         raise InvalidArgument(f"invalid value for {name}: {raw!r}") from None
 
 
-def _begin_wait(containers: Any, ref: str, condition: str) -> Callable[[], dict[str, Any]]:
-    """Register a wait before the headers go out; return the blocking result getter."""
-    begin = getattr(containers, "begin_wait", None)
-    if begin is not None:
-        return begin(ref, condition)  # type: ignore[no-any-return]
-    # Fallback for a service with only the blocking ``wait``: check the ref,
-    # then start waiting in a thread now, so registration races only with
-    # the client's round trip rather than with our own writes.
-    containers.is_tty(ref)
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["result"] = containers.wait(ref, condition)
-        except BaseException as exc:  # re-raised in the response thread
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="wait", daemon=True).start()
-
-    def result() -> dict[str, Any]:
-        done.wait()
-        if "error" in box:
-            raise box["error"]
-        return box["result"]  # type: ignore[no-any-return]
-
-    return result
-
-
 def routes(services: Any) -> list[tuple[str, str, Handler]]:
     containers = services.containers
 
@@ -115,7 +83,7 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
         condition = req.query_str("condition") or "not-running"
         if condition not in WAIT_CONDITIONS:
             raise InvalidArgument(f'invalid condition: "{condition}"')
-        waiting = _begin_wait(containers, ref, condition)  # NotFound before the 200 goes out
+        waiting = containers.begin_wait(ref, condition)  # NotFound before the 200 goes out
 
         def body() -> Iterator[bytes]:
             # Headers are flushed before this runs (Docker does the same): the
