@@ -103,11 +103,6 @@ def stop_daemon(d: Daemon) -> None:
         except subprocess.TimeoutExpired:
             d.proc.kill()
             d.proc.wait(10)
-    for c in cgroup_dirs(d.cgroup_parent):
-        try:
-            c.rmdir()
-        except OSError:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -133,8 +128,10 @@ def daemon(tmp_path_factory, seed_tar) -> Daemon:
             d.cli("rm", "-f", *ids)
     finally:
         stop_daemon(d)
+    assert d.proc.returncode == 0, (d.data_root.parent / "dockyardd.log").read_text()
+    assert not d.socket.exists() and not (d.exec_root / "dockyardd.pid").exists()
     assert _mount_lines(d.data_root, d.exec_root) == [], "mounts left behind"
-    assert cgroup_dirs(d.cgroup_parent) == [], "cgroups left behind"
+    assert cgroup_dirs(d.cgroup_parent) == [], "cgroups left behind (the daemon removes its parent)"
 
 
 def container_json(d: Daemon, ref: str) -> dict:

@@ -86,14 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         daemon.containers.stop_all()
         return 0
     finally:
-        if daemon is not None:
-            daemon.close()
-        spawner.stop()
-        for p in (cfg.pid_file, cfg.socket_path):
+        # Each step runs even when an earlier one failed: a stale pid file or
+        # socket would block the next start.
+        steps = [daemon.close] if daemon is not None else []
+        steps += [spawner.stop, cfg.pid_file.unlink, cfg.socket_path.unlink]
+        for step in steps:
             try:
-                p.unlink()
+                step()
             except FileNotFoundError:
                 pass
+            except Exception:  # noqa: BLE001 - logged, shutdown goes on
+                log.exception("shutdown step %s failed", getattr(step, "__qualname__", step))
 
 
 if __name__ == "__main__":

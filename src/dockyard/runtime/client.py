@@ -236,8 +236,7 @@ class ShimRuntime:
         """Remove the (empty) parent cgroup dirs of our containers, e.g. at
         daemon shutdown. Non-empty ones stay: a container still lives there."""
         mgr = open_cgroup(parent, self.cgroup_root, nest_under_own=self.nest_cgroups)
-        dirs = mgr.dirs()
-        for d in (dirs.values() if isinstance(dirs, dict) else [dirs]):
+        for d in mgr.dirs.values():
             try:
                 os.rmdir(d)
             except OSError:
