@@ -27,6 +27,9 @@ apt_pkgs=(busybox-static iproute2)
 if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then
   apt_pkgs+=(docker.io)  # only its client is used: the reference `docker` CLI
 fi
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(skopeo umoci)  # image-format round trips (tests/integration/image)
+# registry server: skopeo interop, htpasswd -B for auth tests, Debian's registry for bench/
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(apache2-utils docker-registry)
 
 pick_python() {
   local c

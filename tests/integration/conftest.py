@@ -31,6 +31,8 @@ class Daemon:
     socket: Path
     cgroup_parent: str
     proc: subprocess.Popen
+    bridge: str = ""  # the default bridge's interface, unique per test daemon
+    chain: str = ""  # its iptables chain prefix
 
     @property
     def host(self) -> str:
@@ -74,16 +76,25 @@ def cgroup_leaves(parent: str) -> list[Path]:
     return [c for d in cgroup_dirs(parent) for c in d.iterdir() if c.is_dir()]
 
 
-def start_daemon(base: Path) -> Daemon:
+def start_daemon(base: Path, net: tuple[str, str, str] | None = None) -> Daemon:
+    """``net``: (bridge, chain prefix, pool) to reuse, e.g. to restart a daemon."""
     data_root, exec_root = base / "data", base / "exec"
     socket = exec_root / "dockyard.sock"
     parent = "dockyard-test-" + secrets.token_hex(4)
+    tag = secrets.token_hex(3)
+    # Networking names and subnets of our own, so daemons run side by side
+    # (pytest -n) and teardown can prove nothing of ours is left on the host.
+    bridge, chain = f"dyt{tag}", f"DYT{tag}"
+    pool = f"base=10.{200 + secrets.randbelow(50)}.0.0/16,size=24"
+    if net is not None:
+        bridge, chain, pool = net
     with open(base / "dockyardd.log", "wb") as log:  # the child keeps its own copy of the fd
         proc = subprocess.Popen(
             [sys.executable, "-m", "dockyard.daemon.main", "--data-root", str(data_root), "--exec-root",
-             str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent],
+             str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent, "--bridge-name", bridge,
+             "--iptables-chain-prefix", chain, "--default-address-pool", pool],
             stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
-    d = Daemon(data_root, exec_root, socket, parent, proc)
+    d = Daemon(data_root, exec_root, socket, parent, proc, bridge, chain)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -132,6 +143,15 @@ def daemon(tmp_path_factory, seed_tar) -> Daemon:
     assert not d.socket.exists() and not (d.exec_root / "dockyardd.pid").exists()
     assert _mount_lines(d.data_root, d.exec_root) == [], "mounts left behind"
     assert cgroup_dirs(d.cgroup_parent) == [], "cgroups left behind (the daemon removes its parent)"
+    assert network_leftovers(d) == [], "links or firewall rules left behind"
+
+
+def network_leftovers(d: Daemon) -> list[str]:
+    """Our bridge, interfaces enslaved to it, and lines naming our chains."""
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, timeout=10).stdout
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True, timeout=10).stdout
+    return ([l for l in links.splitlines() if f" {d.bridge}:" in l or f"master {d.bridge} " in l]
+            + [l for l in rules.splitlines() if d.chain in l])
 
 
 def container_json(d: Daemon, ref: str) -> dict:

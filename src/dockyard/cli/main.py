@@ -30,12 +30,40 @@ Commands:
   ps        List containers
   logs      Fetch the logs of a container
   rm        Remove one or more containers
+  stop      Stop one or more running containers
+  kill      Kill one or more running containers
+  restart   Restart one or more containers
+  pause     Pause all processes within one or more containers
+  unpause   Unpause all processes within one or more containers
+  rename    Rename a container
+  wait      Block until one or more containers stop, then print their exit codes
+  top       Display the running processes of a container
+  update    Update configuration of one or more containers
+  container Manage containers (ls, prune, ...)
+  events    Get real time events from the server
+  system    Manage Dockyard (df, events, info, prune)
   images    List images
+  image     Manage images (ls, pull, push, rm, tag, prune, ...)
+  pull      Download an image from a registry
+  push      Upload an image to a registry
+  tag       Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  rmi       Remove one or more images
+  login     Log in to a registry
+  logout    Log out from a registry
   inspect   Return low-level information on Docker objects
+  network   Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
+  port      List port mappings of a container
   load      Load an image from a tar archive or STDIN
+  save      Save one or more images to a tar archive (streamed to STDOUT by default)
+  import    Import the contents from a tarball to create a filesystem image
+  export    Export a container's filesystem as a tar archive
+  commit    Create a new image from a container's changes
+  diff      Inspect changes to files or directories on a container's filesystem
+  history   Show the history of an image
   version   Show the Dockyard version information
   info      Display system-wide information
   daemon    Manage the dockyardd daemon (stop, status)
+  registry  Run an OCI Distribution registry (serve, gc)
 """
 
 # command → (module under dockyard.cli.commands, function)
@@ -47,11 +75,39 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("container", "logs"),
     "rm": ("container", "rm"),
     "inspect": ("container", "inspect"),
+    "network": ("network", "network"),
+    "port": ("network", "port"),
+    "stop": ("control", "stop"),
+    "kill": ("control", "kill"),
+    "restart": ("control", "restart"),
+    "pause": ("control", "pause"),
+    "unpause": ("control", "unpause"),
+    "rename": ("control", "rename"),
+    "wait": ("control", "wait"),
+    "top": ("control", "top"),
+    "update": ("control", "update"),
+    "container": ("control", "container"),
+    "events": ("system", "events"),
+    "system": ("system", "system"),
     "images": ("image", "images"),
+    "image": ("image_registry", "image"),
+    "pull": ("image_registry", "pull"),
+    "push": ("image_registry", "push"),
+    "tag": ("image_registry", "tag"),
+    "rmi": ("image_registry", "rmi"),
+    "login": ("registry_auth", "login"),
+    "logout": ("registry_auth", "logout"),
     "load": ("image", "load"),
+    "save": ("imagefs", "save"),
+    "import": ("imagefs", "import_"),
+    "export": ("imagefs", "export"),
+    "commit": ("imagefs", "commit"),
+    "diff": ("imagefs", "diff"),
+    "history": ("imagefs", "history"),
     "version": ("system", "version"),
     "info": ("system", "info"),
     "daemon": ("daemon", "daemon"),
+    "registry": ("registry", "registry"),
 }
 
 # Kind → exit code, in one place.  Docker exits 1 for every daemon error

@@ -67,6 +67,52 @@ def labels_from_flags(values: Sequence[str]) -> dict[str, str]:
     return labels
 
 
+# docker CLI opts.ValidateSysctl: namespaced sysctls only
+_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+            "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+
+
+def sysctls_from_flags(values: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not (key in _SYSCTLS or key.startswith(("net.", "fs.mqueue."))):
+            raise SpecError(f'invalid argument "{value}" for "--sysctl" flag: sysctl \'{value}\' is not allowed')
+        out[key] = val
+    return out
+
+
+def security_opts(values: Sequence[str], read_file: Callable[[str], str]) -> tuple[list[str], bool]:
+    """docker CLI parseSecurityOpts + parseSystemPaths: → (SecurityOpt, systempaths unconfined).
+
+    ``seccomp=FILE`` is sent as the file's compacted JSON, as the docker CLI does.
+    """
+    import json
+
+    out, unconfined_paths = [], False
+    for opt in values:
+        if opt == "systempaths=unconfined":
+            unconfined_paths = True
+            continue
+        key, sep, value = opt.partition("=")
+        if not sep and key != "no-new-privileges":
+            key, sep, value = opt.partition(":")
+        if (not sep or not value) and key != "no-new-privileges":
+            raise SpecError(f'Invalid --security-opt: "{opt}"')
+        if key == "seccomp" and value not in ("builtin", "unconfined"):
+            try:
+                text = read_file(value)
+            except OSError as exc:
+                reason = (exc.strerror or str(exc)).lower()
+                raise SpecError(f"opening seccomp profile ({value}) failed: open {value}: {reason}") from None
+            try:
+                opt = "seccomp=" + json.dumps(json.loads(text), separators=(",", ":"))
+            except ValueError as exc:
+                raise SpecError(f"compacting json for seccomp profile ({value}) failed: {exc}") from None
+        out.append(opt)
+    return out, unconfined_paths
+
+
 @dataclass(slots=True)
 class RunOptions:
     image: str
@@ -82,6 +128,13 @@ class RunOptions:
     detach: bool = False
     tty: bool = False
     interactive: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    read_only: bool = False
+    security_opt: list[str] = field(default_factory=list)  # already through security_opts()
+    systempaths_unconfined: bool = False
+    sysctl: list[str] = field(default_factory=list)
 
 
 def create_body(opts: RunOptions, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -112,6 +165,21 @@ def create_body(opts: RunOptions, environ: Mapping[str, str]) -> dict[str, Any]:
         "Labels": labels_from_flags(opts.labels),
         "HostConfig": {"AutoRemove": opts.auto_remove},
     }
+    host = body["HostConfig"]
+    if opts.cap_add:
+        host["CapAdd"] = list(opts.cap_add)
+    if opts.cap_drop:
+        host["CapDrop"] = list(opts.cap_drop)
+    if opts.privileged:
+        host["Privileged"] = True
+    if opts.read_only:
+        host["ReadonlyRootfs"] = True
+    if opts.security_opt:
+        host["SecurityOpt"] = list(opts.security_opt)
+    if opts.systempaths_unconfined:
+        host["MaskedPaths"], host["ReadonlyPaths"] = [], []
+    if opts.sysctl:
+        host["Sysctls"] = sysctls_from_flags(opts.sysctl)
     return body
 
 

@@ -129,19 +129,113 @@ class APIClient:
         finally:
             resp.close()
 
-    def containers(self, *, all: bool = False, limit: int | None = None, filters: str | None = None) -> list[dict[str, Any]]:
+    def containers(self, *, all: bool = False, limit: int | None = None, filters: str | None = None,
+                   size: bool = False) -> list[dict[str, Any]]:
         query: dict[str, object] = {"all": all}
+        if size:
+            query["size"] = True
         if limit is not None and limit > 0:
             query["limit"] = limit
         if filters:
             query["filters"] = filters
         return self._json("GET", "/containers/json", query=query)
 
-    def inspect_container(self, ref: str) -> dict[str, Any]:
-        return self._json("GET", f"/containers/{ref}/json")
+    def inspect_container(self, ref: str, *, size: bool = False) -> dict[str, Any]:
+        return self._json("GET", f"/containers/{ref}/json", query={"size": True} if size else None)
 
     def remove_container(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
         self._json("DELETE", f"/containers/{ref}", query={"force": force, "v": volumes})
+
+    def stop(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        """304 (already stopped) counts as success, as in the docker CLI."""
+        from dockyard.errors import NotModified
+
+        query: dict[str, object] = {}
+        if timeout is not None:
+            query["t"] = timeout
+        if signal:
+            query["signal"] = signal
+        try:
+            self._json("POST", f"/containers/{ref}/stop", query=query)
+        except NotModified:
+            pass
+
+    def restart(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        query: dict[str, object] = {}
+        if timeout is not None:
+            query["t"] = timeout
+        if signal:
+            query["signal"] = signal
+        self._json("POST", f"/containers/{ref}/restart", query=query)
+
+    def kill(self, ref: str, signal: str | None = None) -> None:
+        self._json("POST", f"/containers/{ref}/kill", query={"signal": signal} if signal else None)
+
+    def pause(self, ref: str) -> None:
+        self._json("POST", f"/containers/{ref}/pause")
+
+    def unpause(self, ref: str) -> None:
+        self._json("POST", f"/containers/{ref}/unpause")
+
+    def rename(self, ref: str, name: str) -> None:
+        self._json("POST", f"/containers/{ref}/rename", query={"name": name})
+
+    def update_container(self, ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._post_json(f"/containers/{ref}/update", body)
+
+    def top(self, ref: str, ps_args: str | None = None) -> dict[str, Any]:
+        return self._json("GET", f"/containers/{ref}/top", query={"ps_args": ps_args} if ps_args else None)
+
+    def prune_containers(self, filters: str | None = None) -> dict[str, Any]:
+        return self._json("POST", "/containers/prune", query={"filters": filters} if filters else None)
+
+    def wait_result(self, ref: str, condition: str = "not-running") -> dict[str, Any]:
+        return self.wait(ref, condition).result()
+
+    def df(self) -> dict[str, Any]:
+        return self._json("GET", "/system/df")
+
+    def events(self, *, since: str | None = None, until: str | None = None,
+               filters: str | None = None) -> Iterator[dict[str, Any]]:
+        """The event stream, one dict per event, until ``until`` or the caller stops."""
+        query: dict[str, object] = {}
+        for key, value in (("since", since), ("until", until), ("filters", filters)):
+            if value:
+                query[key] = value
+        resp = self._send("GET", "/events", query=query)
+        buf = b""
+        try:
+            for raw in resp.iter_raw():
+                buf += raw
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            resp.close()
+
+    # -- networks -------------------------------------------------------
+
+    def networks(self, *, filters: str | None = None) -> list[dict[str, Any]]:
+        return self._json("GET", "/networks", query={"filters": filters} if filters else None)
+
+    def inspect_network(self, ref: str) -> dict[str, Any]:
+        return self._json("GET", f"/networks/{ref}")
+
+    def create_network(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._post_json("/networks/create", body)
+
+    def remove_network(self, ref: str) -> None:
+        self._json("DELETE", f"/networks/{ref}")
+
+    def connect_network(self, ref: str, container: str, endpoint: dict[str, Any] | None = None) -> None:
+        self._post_json(f"/networks/{ref}/connect", {"Container": container, "EndpointConfig": endpoint or {}})
+
+    def disconnect_network(self, ref: str, container: str, force: bool = False) -> None:
+        self._post_json(f"/networks/{ref}/disconnect", {"Container": container, "Force": force})
+
+    def prune_networks(self) -> dict[str, Any]:
+        return self._json("POST", "/networks/prune")
 
     # -- images ---------------------------------------------------------
 
@@ -168,5 +262,91 @@ class APIClient:
         finally:
             resp.close()
 
+
+    # -- registries: pull, push, tag, rmi, prune, auth ---------------------------------
+
+    def _progress(self, method: str, path: str, query: dict[str, object], auth: str | None) -> Iterator[dict[str, Any]]:
+        from dockyard.wire.jsonmessage import MessageDecoder
+
+        headers = {"X-Registry-Auth": auth} if auth else {}
+        resp = self._send(method, path, query=query, headers=headers)
+        decoder = MessageDecoder()
+        try:
+            for raw in resp.iter_raw():
+                yield from decoder.feed(raw)
+        finally:
+            resp.close()
+
+    def pull(self, image: str, *, tag: str = "", platform: str = "", auth: str | None = None) -> Iterator[dict[str, Any]]:
+        """``POST /images/create?fromImage=``: the daemon's progress messages (errors before streaming raise)."""
+        query: dict[str, object] = {"fromImage": image, "tag": tag}
+        if platform:
+            query["platform"] = platform
+        return self._progress("POST", "/images/create", query, auth)
+
+    def push(self, name: str, *, tag: str = "", auth: str | None = None) -> Iterator[dict[str, Any]]:
+        return self._progress("POST", f"/images/{name}/push", {"tag": tag}, auth or "e30=")
+
+    def tag_image(self, source: str, repo: str, tag: str = "") -> None:
+        self._json("POST", f"/images/{source}/tag", query={"repo": repo, "tag": tag})
+
+    def remove_image(self, ref: str, *, force: bool = False, noprune: bool = False) -> list[dict[str, str]]:
+        return self._json("DELETE", f"/images/{ref}", query={"force": force, "noprune": noprune}) or []
+
+    def prune_images(self, filters: str | None = None) -> dict[str, Any]:
+        return self._json("POST", "/images/prune", query={"filters": filters} if filters else None) or {}
+
+    def login(self, auth_config: dict[str, str]) -> dict[str, Any]:
+        return self._post_json("/auth", auth_config)
+
+    # -- image and container filesystems as files (save, import, export, commit, diff, history) --
+
+    def _raw(self, method: str, path: str, **kw: Any) -> Iterator[bytes]:
+        resp = self._send(method, path, **kw)  # errors (404 ...) raise here, before the first byte
+        def body() -> Iterator[bytes]:
+            try:
+                yield from resp.iter_raw()
+            finally:
+                resp.close()
+        return body()
+
+    def save(self, names: list[str], *, fmt: str = "") -> Iterator[bytes]:
+        query: dict[str, object] = {"names": names}
+        if fmt:
+            query["format"] = fmt
+        return self._raw("GET", "/images/get", query=query)
+
+    def export(self, ref: str) -> Iterator[bytes]:
+        return self._raw("GET", f"/containers/{ref}/export")
+
+    def import_image(self, data: BinaryIO | None, *, src: str = "-", repo: str = "", tag: str = "",
+                     message: str = "", changes: list[str] | None = None, platform: str = "") -> Iterator[dict[str, Any]]:
+        from dockyard.wire.jsonmessage import MessageDecoder
+
+        query: dict[str, object] = {"fromSrc": src, "repo": repo or None, "tag": tag or None,
+                                    "message": message or None, "changes": changes or None,
+                                    "platform": platform or None}
+        body = iter(lambda: data.read(65536), b"") if data is not None else None
+        resp = self._send("POST", "/images/create", query=query, body=body,
+                          headers={"Content-Type": "application/x-tar"} if body is not None else None)
+        decoder = MessageDecoder()
+        try:
+            for raw in resp.iter_raw():
+                yield from decoder.feed(raw)
+        finally:
+            resp.close()
+
+    def commit(self, container: str, *, repo: str = "", tag: str = "", author: str = "", comment: str = "",
+               changes: list[str] | None = None, pause: bool = True) -> dict[str, Any]:
+        query: dict[str, object] = {"container": container, "repo": repo or None, "tag": tag or None,
+                                    "author": author or None, "comment": comment or None,
+                                    "changes": changes or None, "pause": pause}
+        return self._json("POST", "/commit", query=query, body=b"null", headers={"Content-Type": "application/json"})
+
+    def changes(self, ref: str) -> list[dict[str, Any]]:
+        return self._json("GET", f"/containers/{ref}/changes") or []
+
+    def history(self, ref: str) -> list[dict[str, Any]]:
+        return self._json("GET", f"/images/{ref}/history") or []
 
 __all__ = ["APIClient", "Attached", "DEFAULT_HOST", "DaemonUnreachable", "Waiter"]

@@ -214,7 +214,7 @@ def _head(method: str, path: str, query: dict[str, object] | None, headers: dict
     if query:
         items = {k: _qv(v) for k, v in query.items() if v is not None}
         if items:
-            target += "?" + urlencode(items)
+            target += "?" + urlencode(items, doseq=True)
     lines = [f"{method} {target} HTTP/1.1", "Host: api.moby.localhost", "User-Agent: Dockyard-Client"]
     hdrs = dict(headers or {})
     if isinstance(body, bytes):
@@ -227,7 +227,9 @@ def _head(method: str, path: str, query: dict[str, object] | None, headers: dict
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _qv(v: object) -> str:
+def _qv(v: object) -> object:
+    if isinstance(v, (list, tuple)):
+        return [_qv(x) for x in v]  # a repeated parameter (names=a&names=b)
     if isinstance(v, bool):
         return "1" if v else "0"
     return str(v)

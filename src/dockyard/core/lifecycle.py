@@ -7,8 +7,11 @@ current status raises the error Docker answers with (409 Conflict, or 304
 NotModified for starting a running container / stopping a stopped one).
 
     created ──start──► running ──exit──► exited ──start──► running
-       │                 │  ▲                │
-       └──remove─► removing ◄──remove(force)─┘
+       │              │   ▲ ▲  └─restart─► restarting ─start─┘
+       │          pause  unpause
+       │              ▼   │
+       │             paused
+       └──remove─► removing ◄──remove(force)── any ; removing ──die──► dead
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ TRANSITIONS: Mapping[Status, Mapping[Action, Status]] = {
     },
     Status.RUNNING: {
         Action.EXIT: Status.EXITED,
+        Action.RESTART: Status.RESTARTING,  # exited, and the restart policy will start it again
         Action.PAUSE: Status.PAUSED,
         Action.FORCE_REMOVE: Status.REMOVING,
     },
@@ -51,6 +55,7 @@ TRANSITIONS: Mapping[Status, Mapping[Action, Status]] = {
     },
     Status.RESTARTING: {
         Action.START: Status.RUNNING,
+        Action.START_FAILED: Status.EXITED,
         Action.EXIT: Status.EXITED,
         Action.FORCE_REMOVE: Status.REMOVING,
     },
@@ -86,6 +91,14 @@ def transition(current: Status, action: Action, *, ref: str = "") -> Status:
             f"cannot remove container \"{ref}\": container is {state}: "
             "stop the container before removing or force remove"
         )
+    if action is Action.PAUSE:
+        if current is Status.PAUSED:
+            raise Conflict(f"Container {ref} is already paused")
+        if current is Status.RESTARTING:
+            raise Conflict(f"Container {ref} is restarting, wait until the container is running")
+        raise Conflict(f"Container {ref} is not running")
+    if action is Action.UNPAUSE:
+        raise Conflict(f"Container {ref} is not paused")
     if current is Status.REMOVING:
         raise Conflict(f"removal of container {ref} is already in progress")
     raise Conflict(f"cannot {action.value} container {ref}: container is {current.value}")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Iterator, Protocol, Sequence
 
 from dockyard.core.mount import Mount
+from dockyard.oci.runtime import Resources
 
 STDOUT = 1
 STDERR = 2
@@ -82,6 +83,20 @@ class Runtime(Protocol):
     def state(self, container_id: str) -> RuntimeState: ...
 
     def kill(self, container_id: str, signal: int) -> None: ...
+
+    def pause(self, container_id: str) -> None:
+        """Freeze every process (cgroup freezer); returns once frozen."""
+        ...
+
+    def resume(self, container_id: str) -> None: ...
+
+    def pids(self, container_id: str) -> list[int]:
+        """Host pids of the container's processes (``top``)."""
+        ...
+
+    def update(self, container_id: str, resources: Resources) -> None:
+        """New cgroup limits for a live container."""
+        ...
 
     def wait(self, container_id: str, timeout: float | None = None) -> ExitStatus | None:
         """Block until the container has exited; None on timeout."""

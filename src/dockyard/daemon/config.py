@@ -19,6 +19,17 @@ class DaemonConfig:
     socket_path: Path = DEFAULT_EXEC_ROOT / "dockyard.sock"
     cgroup_parent: str = "dockyard"
     debug: bool = False
+    no_new_privileges: bool = False  # --no-new-privileges: the default for every container
+    seccomp_profile: str = "builtin"  # --seccomp-profile: builtin | unconfined | a JSON file
+    # networking (tests give each daemon its own names, so several run side by side)
+    bridge_name: str = "dockyard0"  # --bridge-name: the default bridge's interface
+    bip: str = ""  # --bip: the default bridge's address/prefix; else the first free pool subnet
+    address_pools: tuple[tuple[str, int], ...] = ()  # --default-address-pool base=CIDR,size=N
+    iptables_chain: str = "DOCKYARD"  # --iptables-chain-prefix: our chains are <prefix>-FORWARD, ...
+    # registries (daemon.json keys registry-mirrors / insecure-registries / certs-dir, or flags)
+    registry_mirrors: tuple[str, ...] = ()
+    insecure_registries: tuple[str, ...] = ()
+    certs_dir: Path = Path("/etc/dockyard/certs.d")
 
     @property
     def pid_file(self) -> Path:
@@ -57,6 +68,16 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("--exec-root", default=str(DEFAULT_EXEC_ROOT), help="root of volatile state")
     p.add_argument("--cgroup-parent", default="dockyard", help="cgroup parent of containers")
     p.add_argument("-D", "--debug", action="store_true", help="debug logging")
+    p.add_argument("--no-new-privileges", action="store_true", help="set no-new-privileges by default")
+    p.add_argument("--seccomp-profile", default="builtin", help="default seccomp profile (builtin, unconfined, PATH)")
+    p.add_argument("--bridge-name", default="dockyard0", help="interface name of the default bridge")
+    p.add_argument("--bip", default="", help="address/prefix of the default bridge (e.g. 172.17.0.1/16)")
+    p.add_argument("--default-address-pool", action="append", default=[], help="base=CIDR,size=N")
+    p.add_argument("--iptables-chain-prefix", default="DOCKYARD", help="prefix of our iptables chains")
+    p.add_argument("--config-file", default=None, help="daemon.json (default /etc/dockyard/daemon.json)")
+    p.add_argument("--registry-mirror", action="append", default=[], help="mirror of Docker Hub (URL)")
+    p.add_argument("--insecure-registry", action="append", default=[], help="registry allowed over plain HTTP")
+    p.add_argument("--certs-dir", default=None, help="per-registry CA/client certificates (certs.d layout)")
     a = p.parse_args(argv)
     exec_root = Path(a.exec_root)
     socket_path = parse_host(a.host) if a.host else exec_root / "dockyard.sock"
@@ -64,4 +85,27 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     if not cgroup_parent or ".." in cgroup_parent.split("/"):
         raise InvalidArgument(f"invalid --cgroup-parent {a.cgroup_parent!r}")
     return DaemonConfig(data_root=Path(a.data_root), exec_root=exec_root, socket_path=socket_path,
-                        cgroup_parent=cgroup_parent, debug=a.debug)
+                        cgroup_parent=cgroup_parent, debug=a.debug,
+                        no_new_privileges=a.no_new_privileges, seccomp_profile=a.seccomp_profile,
+                        **_network_args(a), **_registry_args(a))
+
+
+def _registry_args(a: argparse.Namespace) -> dict[str, object]:
+    from dockyard.daemon import daemonjson
+
+    path = Path(a.config_file) if a.config_file else daemonjson.DEFAULT_CONFIG_FILE
+    doc = daemonjson.read(path, explicit=a.config_file is not None)
+    reg = daemonjson.registry_settings(doc, a.registry_mirror, a.insecure_registry, a.certs_dir)
+    return {"registry_mirrors": reg.mirrors, "insecure_registries": reg.insecure, "certs_dir": reg.certs_dir}
+
+
+def _network_args(a: argparse.Namespace) -> dict[str, object]:
+    from dockyard.network.ipam import parse_pool_flag
+
+    if not 0 < len(a.bridge_name) < 16 or "/" in a.bridge_name or " " in a.bridge_name:
+        raise InvalidArgument(f"invalid --bridge-name {a.bridge_name!r}")
+    if not a.iptables_chain_prefix.replace("-", "").isalnum() or len(a.iptables_chain_prefix) > 14:
+        raise InvalidArgument(f"invalid --iptables-chain-prefix {a.iptables_chain_prefix!r}")
+    pools = tuple(p for value in a.default_address_pool for p in parse_pool_flag(value))
+    return {"bridge_name": a.bridge_name, "bip": a.bip, "address_pools": pools,
+            "iptables_chain": a.iptables_chain_prefix}

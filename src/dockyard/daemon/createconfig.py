@@ -14,6 +14,7 @@ import posixpath
 from typing import Any, Mapping
 
 from dockyard.core.containers import ContainerConfig
+from dockyard.daemon import security, specgen
 from dockyard.errors import InvalidArgument
 from dockyard.oci.image import ImageConfig
 
@@ -108,6 +109,7 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
     hostname = _str(body, "Hostname") or id[:12]
     stop_signal = _str(body, "StopSignal") or image.config.stop_signal
     auto_remove = _bool(host, "AutoRemove")
+    _validate_security(host)
     tty = _bool(body, "Tty")
 
     config_json = {
@@ -131,6 +133,9 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
     }
     if stop_signal:
         config_json["StopSignal"] = stop_signal
+    exposed = {**{p: {} for p in image.config.exposed_ports}, **(body.get("ExposedPorts") or {})}
+    if exposed:  # the image's EXPOSE and the user's, for -P and NetworkSettings.Ports
+        config_json["ExposedPorts"] = exposed
     return ContainerConfig(
         id=id, name=name, image=image_ref, image_id=image_id, created=created,
         path=argv[0], args=argv[1:], env=env, working_dir=workdir, user=user,
@@ -143,9 +148,27 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
 def _host_config_json(host: Mapping[str, Any]) -> dict[str, Any]:
     """HostConfig as inspect shows it: Docker's defaults filled in."""
     out: dict[str, Any] = {
-        "Binds": None, "NetworkMode": "none", "PortBindings": {},
+        "Binds": None, "NetworkMode": "bridge", "PortBindings": {},
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0}, "AutoRemove": False,
         "Privileged": False, "ReadonlyRootfs": False, "LogConfig": {"Type": "json-file", "Config": {}},
+        "CapAdd": None, "CapDrop": None, "SecurityOpt": None,
     }
     out.update({k: v for k, v in host.items() if v is not None})
+    if not out["Privileged"]:  # moby fills these at create; specgen reads them back at start
+        out.setdefault("MaskedPaths", list(specgen.MASKED_PATHS))
+        out.setdefault("ReadonlyPaths", list(specgen.READONLY_PATHS))
     return out
+
+
+def _validate_security(host: Mapping[str, Any]) -> None:
+    """What moby refuses at create: bad capability names, unknown security options, bad types."""
+    _bool(host, "Privileged")
+    _bool(host, "ReadonlyRootfs")
+    security.validate_caps(host)
+    security.parse_security_opts(security.host_lists(host)[2])
+    sysctls = _str_map(host, "Sysctls")
+    del sysctls  # which sysctls are allowed is the runtime's check, at start (as runc's)
+    for key in ("MaskedPaths", "ReadonlyPaths"):
+        value = host.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise InvalidArgument(f"invalid {key}: must be an array of strings")

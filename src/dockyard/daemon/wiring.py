@@ -10,10 +10,17 @@ from dataclasses import dataclass
 
 from dockyard.daemon.api.server import ApiServer
 from dockyard.daemon.config import DaemonConfig
+from dockyard.daemon.events import InMemoryEventBus
+from dockyard.daemon.hostsecurity import security_defaults
 from dockyard.daemon.services import Services
+from dockyard.daemon.services.containerfs import ContainerFsService
 from dockyard.daemon.services.containers import ContainerPaths, ContainerService
+from dockyard.daemon.services.networks import NetworkConfig, NetworkService
 from dockyard.daemon.services.system import SystemService
+from dockyard.image.remove import Users
 from dockyard.image.service import ImageService
+from dockyard.image.transfer import ImageTransfer
+from dockyard.registry.client import RegistryRemotes
 from dockyard.runtime import ShimRuntime, Spawner
 from dockyard.store.content.local import LocalContentStore
 from dockyard.store.snapshots.overlay import OverlaySnapshotter
@@ -28,23 +35,82 @@ class Daemon:
     runtime: ShimRuntime
     db: SqliteStateDB
     cgroup_parent: str
+    events: InMemoryEventBus
+    networks: NetworkService | None = None
 
     def close(self) -> None:
         self.server.shutdown()
+        self.events.close()
+        if self.networks is not None:  # after stop_all: bridges, rules, DNS sockets go
+            self.networks.close()
         self.runtime.release_cgroup_parent(self.cgroup_parent)
         self.db.close()
 
 
 def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
     db = SqliteStateDB(cfg.data_root / "state.db")
+    events = InMemoryEventBus()
     images = ImageService(LocalContentStore(cfg.data_root), db.images, OverlaySnapshotter(cfg.data_root),
-                          cfg.data_root)
+                          cfg.data_root, events=events, remotes=_remotes(cfg), image_users=_image_users(db))
     runtime = ShimRuntime(cfg.runtime_root, spawner)
+    networks = _networks(cfg, db)
     containers = ContainerService(
         db.containers, images, runtime,
         ContainerPaths(containers_root=cfg.containers_root, bundles_root=cfg.bundles_root,
-                       cgroup_parent=cfg.cgroup_parent))
+                       cgroup_parent=cfg.cgroup_parent,
+                       security=security_defaults(no_new_privileges=cfg.no_new_privileges,
+                                                  seccomp_profile=cfg.seccomp_profile)),
+        events=events, network=networks)
     system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root)
-    server = ApiServer(Services(containers=containers, images=images, system=system), cfg.socket_path)
+    transfer = ImageTransfer(images)
+    containerfs = ContainerFsService(db.containers, images.snapshotter, transfer, pauser=containers)
+    server = ApiServer(Services(containers=containers, images=images, system=system, events=events,
+                                networks=networks, transfer=transfer, containerfs=containerfs), cfg.socket_path)
     return Daemon(server=server, containers=containers, images=images, runtime=runtime, db=db,
-                  cgroup_parent="/" + cfg.cgroup_parent)
+                  cgroup_parent="/" + cfg.cgroup_parent, events=events, networks=networks)
+
+
+def _remotes(cfg: DaemonConfig) -> "RegistryRemotes":
+    from dockyard.registry.client import RegistryConfig, RegistryRemotes
+
+    return RegistryRemotes(RegistryConfig(mirrors=cfg.registry_mirrors, insecure=cfg.insecure_registries,
+                                          certs_dir=cfg.certs_dir))
+
+
+def _image_users(db: SqliteStateDB) -> "Users":
+    """Containers created from an image (rmi/prune conflicts), straight from the container records."""
+    from dockyard.core.lifecycle import Status
+    from dockyard.image.remove import ImageUser
+
+    def users(image_id: str) -> list[ImageUser]:
+        return [ImageUser(r.id, r.state.status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING))
+                for r in db.containers.list() if r.config.image_id == image_id]
+
+    return users
+
+
+def _networks(cfg: DaemonConfig, db: SqliteStateDB) -> NetworkService:
+    from dockyard.core.networks import EtcFiles
+    from dockyard.network.bridge import BridgeDriver
+    from dockyard.network.dnsserver import DnsServer
+    from dockyard.network.ipam import DEFAULT_POOLS
+    from dockyard.network.sys.firewall import IptablesFirewall
+    from dockyard.network.sys.netlink import RtNetlink
+    from dockyard.network.sys.ports import SocketPortReserver
+    from dockyard.store.statedb.networks import SqliteNetworkStore
+
+    def files_for(id: str) -> EtcFiles:
+        return EtcFiles(hosts=cfg.containers_root / id / "hosts", resolv_conf=cfg.containers_root / id / "resolv.conf")
+
+    ncfg = NetworkConfig(bridge_name=cfg.bridge_name, chain_prefix=cfg.iptables_chain,
+                         pools=cfg.address_pools or DEFAULT_POOLS, bip=cfg.bip)
+    service: NetworkService | None = None
+
+    def lookup(network_id: str, name: str) -> tuple[str, ...] | None:
+        return service.dns_lookup(network_id, name) if service is not None else None
+
+    dns = DnsServer(lookup, lambda: service.upstreams() if service is not None else ())
+    service = NetworkService(SqliteNetworkStore(db), db.containers, BridgeDriver(RtNetlink()), IptablesFirewall(),
+                             SocketPortReserver(), ncfg, files_for, dns)
+    service.restore()
+    return service

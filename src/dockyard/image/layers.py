@@ -23,13 +23,24 @@ kernel Documentation/filesystems/overlayfs.rst):
 Directory mtimes are set last (writing into a dir changes its mtime).  On any
 error the destination directory is removed and ``InvalidArgument`` names the
 offending entry.
+
+Refused beyond escapes (image-spec layer.md; each would let one layer smuggle
+something overlayfs or the host reads differently from what the tar says):
+
+* a name both whited out and present in the same layer (whiteouts apply to
+  lower layers only), and entries below a whited-out name;
+* a character device 0/0: overlayfs reads it as a whiteout;
+* hard links to a whiteout;
+* device nodes at all when ``Limits.allow_devices`` is false;
+* declared sizes beyond ``Limits.max_bytes``, beyond the free space of the
+  destination filesystem, or sparse files declaring more than
+  ``Limits.max_sparse_bytes`` of holes (a few KB of tar can declare 10 GB).
 """
 
 from __future__ import annotations
 
 import errno
 import gzip
-import io
 import os
 import posixpath
 import shutil
@@ -42,6 +53,9 @@ from typing import BinaryIO, Iterator
 
 from dockyard.core.digest import Digest, Hasher
 from dockyard.errors import DigestMismatch, EngineError, InvalidArgument, PermissionDenied
+from dockyard.image.compression import compression_of, decompress
+
+__all__ = ["AppliedLayer", "Limits", "apply_layer", "clean_name", "compression_of", "iter_names"]
 
 WHITEOUT_PREFIX = ".wh."
 WHITEOUT_META_PREFIX = ".wh..wh."
@@ -49,8 +63,6 @@ WHITEOUT_OPAQUE = ".wh..wh..opq"
 OPAQUE_XATTR = "trusted.overlay.opaque"
 _XATTR_PAX = "SCHILY.xattr."
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +70,8 @@ class Limits:
     max_entries: int = 1_000_000
     max_bytes: int = 64 << 30  # uncompressed tar stream
     max_name: int = 4096
+    max_sparse_bytes: int = 1 << 30  # holes all sparse entries of a layer may declare
+    allow_devices: bool = True  # Docker allows device nodes in images; untrusted imports may not
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +91,7 @@ def apply_layer(stream: BinaryIO, dest: str | os.PathLike[str], *, expected_diff
     """
     dest = Path(dest)
     try:
-        compression, raw = _decompress(stream)
+        compression, raw = decompress(stream)
         reader = _HashingReader(raw, limits.max_bytes)
         root_fd = os.open(dest, _DIR_FLAGS)
         try:
@@ -97,52 +111,6 @@ def apply_layer(stream: BinaryIO, dest: str | os.PathLike[str], *, expected_diff
         if isinstance(exc, (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError, ValueError)):
             raise InvalidArgument(f"invalid layer tar: {exc}") from exc
         raise
-
-
-def compression_of(head: bytes) -> str:
-    """"gzip", "zstd" or "" from the first bytes of a blob."""
-    if head.startswith(_GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(_ZSTD_MAGIC):
-        return "zstd"
-    return ""
-
-
-def _decompress(stream: BinaryIO) -> tuple[str, BinaryIO]:
-    head = stream.read(4)
-    whole = _Prefixed(head, stream)
-    kind = compression_of(head)
-    if kind == "gzip":
-        return kind, gzip.GzipFile(fileobj=whole, mode="rb")  # type: ignore[return-value]
-    if kind == "zstd":
-        try:
-            import zstandard  # type: ignore[import-not-found]
-        except ImportError:
-            raise InvalidArgument(
-                "zstd-compressed layers need the 'zstandard' module, which is not installed") from None
-        return kind, zstandard.ZstdDecompressor().stream_reader(whole)  # type: ignore[no-any-return]
-    return kind, whole  # type: ignore[return-value]
-
-
-class _Prefixed(io.RawIOBase):
-    """Re-attach bytes already read (the magic) to the front of a stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(b))
-        b[: len(data)] = data
-        return len(data)
 
 
 class _HashingReader:
@@ -179,6 +147,31 @@ class _Unpacker:
         self._limits = limits
         self._is_root = os.geteuid() == 0
         self._dir_times: list[tuple[list[str], int]] = []
+        self._names: set[tuple[str, ...]] = set()  # entries of this layer (for whiteout collisions)
+        self._whiteouts: set[tuple[str, ...]] = set()  # names this layer whites out
+        self._declared = 0  # bytes regular files will occupy once written
+        self._holes = 0
+        vfs = os.fstatvfs(root_fd)
+        self._free = vfs.f_bavail * vfs.f_frsize
+
+    def _account(self, m: tarfile.TarInfo) -> None:
+        """Refuse size bombs from the headers, before writing a byte of them."""
+        if not m.isreg():
+            return
+        self._declared += m.size
+        if m.issparse():
+            self._holes += m.size - sum(n for _, n in m.sparse or ())
+            if self._holes > self._limits.max_sparse_bytes:
+                raise InvalidArgument(
+                    f"invalid layer entry {m.name!r}: sparse file declares {m.size} bytes; sparse files may "
+                    f"declare at most {self._limits.max_sparse_bytes} bytes of holes per layer")
+        if self._declared > self._limits.max_bytes:
+            raise InvalidArgument(
+                f"invalid layer entry {m.name!r}: layer is larger than the limit of {self._limits.max_bytes} bytes")
+        if self._declared > self._free:
+            raise InvalidArgument(
+                f"invalid layer entry {m.name!r}: layer declares {self._declared} bytes but only {self._free} "
+                "bytes are free on the destination filesystem")
 
     def run(self, reader: _HashingReader) -> None:
         tf = tarfile.open(fileobj=reader, mode="r|", errors="surrogateescape")  # type: ignore[call-overload]
@@ -190,6 +183,7 @@ class _Unpacker:
             if len(m.name) > self._limits.max_name:
                 raise InvalidArgument(f"invalid layer entry {m.name[:64]!r}...: name too long")
             try:
+                self._account(m)
                 self._entry(tf, m)
             except EngineError:
                 raise
@@ -208,6 +202,7 @@ class _Unpacker:
         if not parts:
             return  # the root itself: its metadata belongs to the snapshot, not the layer
         base = parts[-1]
+        self._check_names(parts, m)
         with self._parent(parts, m.name) as pfd:
             if base == WHITEOUT_OPAQUE:
                 self._xattr(pfd, OPAQUE_XATTR, b"y", m.name)
@@ -240,6 +235,35 @@ class _Unpacker:
                 self._special(pfd, base, m)
             else:
                 raise InvalidArgument(f"invalid layer entry {m.name!r}: unsupported type {m.type!r}")
+
+    def _check_names(self, parts: list[str], m: tarfile.TarInfo) -> None:
+        """Whiteouts apply to lower layers only: a name may not be both whited out and present here."""
+        for i, comp in enumerate(parts[:-1]):
+            if comp.startswith(WHITEOUT_PREFIX):
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: whiteout {comp!r} used as a directory")
+            if tuple(parts[: i + 1]) in self._whiteouts:
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: parent {comp!r} is whited out in this layer")
+        base = parts[-1]
+        if base == WHITEOUT_OPAQUE or base.startswith(WHITEOUT_META_PREFIX):
+            return
+        if base.startswith(WHITEOUT_PREFIX):
+            key = (*parts[:-1], base[len(WHITEOUT_PREFIX):])
+            if key in self._names:
+                raise InvalidArgument(
+                    f"invalid layer entry {m.name!r}: {'/'.join(key)!r} is both whited out and present in this layer")
+            self._whiteouts.add(key)
+            return
+        key = tuple(parts)
+        if key in self._whiteouts:
+            raise InvalidArgument(
+                f"invalid layer entry {m.name!r}: {'/'.join(key)!r} is both whited out and present in this layer")
+        self._names.add(key)
+        if (m.ischr() or m.isblk()) and not self._limits.allow_devices:
+            raise InvalidArgument(f"invalid layer entry {m.name!r}: device nodes are not allowed here")
+        if m.ischr() and m.devmajor == 0 and m.devminor == 0:
+            raise InvalidArgument(
+                f"invalid layer entry {m.name!r}: character device 0/0 is an overlay whiteout; "
+                "layers must use .wh. files")
 
     def _mkdir(self, pfd: int, base: str, m: tarfile.TarInfo, parts: list[str]) -> None:
         try:
@@ -277,6 +301,8 @@ class _Unpacker:
                     f"invalid layer entry {m.name!r}: hard link target {m.linkname!r} not found") from None
             if stat.S_ISDIR(st.st_mode):
                 raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link to a directory")
+            if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                raise InvalidArgument(f"invalid layer entry {m.name!r}: hard link to a whiteout")
             os.link(target[-1], base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
 
     def _special(self, pfd: int, base: str, m: tarfile.TarInfo) -> None:
@@ -384,7 +410,7 @@ def _ns(m: tarfile.TarInfo) -> int:
 
 def iter_names(stream: BinaryIO) -> Iterator[str]:
     """Entry names of a (possibly compressed) layer, for tests and diagnostics."""
-    _, raw = _decompress(stream)
+    _, raw = decompress(stream)
     with tarfile.open(fileobj=raw, mode="r|") as tf:  # type: ignore[call-overload]
         for m in tf:
             yield m.name

@@ -36,6 +36,17 @@ def read_file(layers: Sequence[str], path: str, max_size: int = 16 << 20) -> byt
         return None
 
 
+def lookup(layers: Sequence[str], parts: Sequence[str]) -> os.stat_result | None:
+    """lstat of ``parts`` (a symlink-free path) in the merged view of ``layers`` (top first), or None."""
+    hit = _lookup(layers, list(parts))
+    return None if hit is None else hit[1]
+
+
+def is_whiteout(st: os.stat_result) -> bool:
+    """An overlayfs whiteout: a 0/0 character device."""
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
 def _is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 

@@ -16,16 +16,21 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Mapping
+from typing import Any, BinaryIO, Callable, Mapping
 
+from dockyard.core.events import EventBus, NullEventBus
 from dockyard.core import reference
 from dockyard.core.content import ContentStore
 from dockyard.core.digest import chain_id
 from dockyard.core.images import ImageRecord, ImageStore, dangling_name, is_dangling
 from dockyard.core.mount import Mount
 from dockyard.core.snapshots import Snapshotter, layer_dirs
-from dockyard.errors import ImageNotFound, InvalidArgument, InvalidReference, NotFound
+from dockyard.errors import ImageNotFound, InvalidArgument, InvalidReference, NotFound, Unavailable
 from dockyard.image import archive, rootfs
+from dockyard.core.progress import Progress, ProgressSink, discard
+from dockyard.core.events import IMAGE, Event
+from dockyard.core.remotes import Credentials, Remotes, Resolver
+from dockyard.image.remove import Remover, Users
 from dockyard.oci.image import Descriptor, ImageConfig
 from dockyard.wire.models import images as wire
 
@@ -43,11 +48,16 @@ class ResolvedImage:
     target: Descriptor  # the manifest
     raw_config: Mapping[str, Any]  # the config blob as JSON (for inspect)
     last_tag_time: datetime
+    repo_digests: tuple[str, ...] = ()  # familiar "repo@sha256:..." of every digest name (pulls, pushes)
 
 
 class ImageService:
     def __init__(self, content: ContentStore, images: ImageStore, snapshotter: Snapshotter,
-                 data_root: str | Path) -> None:
+                 data_root: str | Path, events: EventBus | None = None, remotes: Remotes | None = None,
+                 image_users: Users | None = None) -> None:
+        self.remotes = remotes  # registry access (pull, push, login); None: registries unavailable
+        self.image_users: Users = image_users or (lambda _id: [])  # containers using an image (rmi, prune)
+        self.events: EventBus = events or NullEventBus()  # publish image events here
         self.content = content
         self.images = images
         self.snapshotter = snapshotter
@@ -86,6 +96,10 @@ class ImageService:
 
     def _by_name(self, r: reference.Reference) -> ImageRecord | None:
         if r.digest:
+            try:
+                return self.images.get(f"{r.name}@{r.digest}")  # a pulled or pushed repo digest
+            except ImageNotFound:
+                pass
             for rec in self.images.list(lambda x: x.target.digest == r.digest):
                 if not is_dangling(rec.name) and reference.parse(rec.name).name == r.name:
                     return rec
@@ -106,9 +120,10 @@ class ImageService:
         if not records:
             raise ImageNotFound(f"No such image: {image_id}")
         config, raw = self._config(image_id)
-        tags = sorted(reference.familiar(r.name) for r in records if not is_dangling(r.name))
+        tags = sorted(reference.familiar(r.name) for r in records if not is_dangling(r.name) and "@" not in r.name)
+        digests = sorted(reference.familiar(r.name) for r in records if not is_dangling(r.name) and "@" in r.name)
         return ResolvedImage(image_id, name, config, chain_id(config.diff_ids), tuple(tags), records[0].target, raw,
-                             max(r.created for r in records))
+                             max(r.created for r in records), tuple(digests))
 
     def _config(self, image_id: str) -> tuple[ImageConfig, dict[str, Any]]:
         with self._lock:
@@ -154,7 +169,7 @@ class ImageService:
             if not self._matches(img, filters):
                 continue
             out.append(wire.image_summary(
-                id=img.id, repo_tags=img.repo_tags, repo_digests=[], created=img.config.created,
+                id=img.id, repo_tags=img.repo_tags, repo_digests=list(img.repo_digests), created=img.config.created,
                 size=self._size(img.config.diff_ids), labels=img.config.config.labels))
         out.sort(key=lambda s: (-s["Created"], s["Id"]))
         return out
@@ -163,7 +178,7 @@ class ImageService:
         """``GET /images/{name}/json``."""
         img = self.resolve(ref)
         return wire.image_inspect(
-            id=img.id, repo_tags=img.repo_tags, repo_digests=[], config=img.raw_config,
+            id=img.id, repo_tags=img.repo_tags, repo_digests=list(img.repo_digests), config=img.raw_config,
             size=self._size(img.config.diff_ids), last_tag_time=wire.rfc3339(img.last_tag_time),
             graph_driver=self._graph_driver(img.chain_id))
 
@@ -249,6 +264,154 @@ class ImageService:
                     pass
             elif not self.images.by_id(img.id):
                 self.images.put(ImageRecord(dangling_name(img.id), img.manifest, img.id, now))
+
+    # -- registries: pull, push, tag, remove, prune, login -----------------------------
+    # The work is done by image/pull.py, push.py and remove.py; these methods name things.
+    def _resolver(self, credentials: Credentials | None) -> Resolver:
+        if self.remotes is None:
+            raise Unavailable("registry access is not configured in this daemon")
+        return self.remotes.resolver(credentials)
+
+    def _record_of(self, name: str) -> ImageRecord | None:
+        try:
+            return self.images.get(name)
+        except ImageNotFound:
+            return None
+
+    def pull(self, ref: str, *, platform: str = "", credentials: Credentials | None = None,
+             sink: ProgressSink = discard) -> str:
+        """Pull ``ref`` (name[:tag][@digest]) for ``platform`` (default: the host's); its normalised name."""
+        from dockyard.image import platforms
+        from dockyard.image.pull import pull as pull_image
+
+        r = reference.parse(ref)
+        want = platforms.parse(platform) if platform else platforms.host()
+        tag_name = str(reference.Reference(r.domain, r.path, r.tag)) if r.tag and not r.digest else ""
+        old = self._record_of(tag_name or str(r))
+        pulled = pull_image(self.content, self.snapshotter, self._resolver(credentials), r, want, sink,
+                            explicit_platform=bool(platform))
+        names = ([tag_name] if tag_name else []) + [f"{r.name}@{pulled.repo_digest}"]
+        self._record([archive.LoadedImage(pulled.image_id, tuple(names), pulled.manifest, "")])
+        shown = reference.familiar(tag_name) if tag_name else reference.familiar(f"{r.name}@{r.digest}")
+        sink(Progress(f"Digest: {pulled.repo_digest}"))
+        fresh = pulled.downloaded or old is None or old.id != pulled.image_id
+        sink(Progress(f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {shown}"))
+        self.events.publish(Event(IMAGE, "pull", shown, {"name": shown}))
+        return tag_name or f"{r.name}@{pulled.repo_digest}"
+
+    def push(self, ref: str, *, tag: str = "", credentials: Credentials | None = None,
+             sink: ProgressSink = discard) -> None:
+        """Push ``ref`` -- one tag, or every tag of the repository when none is given (Docker's API)."""
+        from dockyard.image.push import push as push_image
+
+        r = reference.parse(ref, default_tag=False)
+        if r.digest:
+            raise InvalidArgument("cannot push a digest reference")
+        tag = tag or r.tag
+        if tag:
+            records = [self._record_of(f"{r.name}:{tag}")]
+        else:
+            records = sorted((x for x in self.images.list() if "@" not in x.name and not is_dangling(x.name)
+                              and reference.parse(x.name).name == r.name), key=lambda x: x.name)
+        found = [x for x in records if x is not None]
+        if not found:
+            raise ImageNotFound(f"An image does not exist locally with the tag: {r.familiar_name()}")
+        sink(Progress(f"The push refers to repository [{r.name}]"))
+        resolver = self._resolver(credentials)
+        sources = self._mount_sources(r)
+        for rec in found:
+            t = reference.parse(rec.name).tag
+            pushed = push_image(self.content, resolver, reference.Reference(r.domain, r.path, t), rec.target, sink,
+                                sources)
+            sink(Progress(f"{t}: digest: {pushed.digest} size: {pushed.size}"))
+            sink(Progress("", aux={"Tag": t, "Digest": pushed.digest, "Size": pushed.size}))
+            self._record([archive.LoadedImage(rec.id, (f"{r.name}@{pushed.digest}",), rec.target, "")])
+            self.events.publish(Event(IMAGE, "push", reference.familiar(rec.name), {"name": reference.familiar(rec.name)}))
+
+    def _mount_sources(self, target: reference.Reference) -> Callable[[str], list[str]]:
+        """Other repositories of the same registry whose images hold a blob (cross-repository mounts)."""
+        repos_by_manifest: dict[str, set[str]] = {}
+        for rec in self.images.list():
+            if is_dangling(rec.name):
+                continue
+            r = reference.parse(rec.name.split("@", 1)[0])
+            if r.domain == target.domain and r.path != target.path:
+                repos_by_manifest.setdefault(rec.target.digest, set()).add(r.path)
+        by_blob: dict[str, set[str]] = {}
+        for manifest, repos in repos_by_manifest.items():
+            try:
+                with self.content.open(manifest) as f:
+                    doc = json.loads(f.read())
+            except (NotFound, ValueError):
+                continue
+            for d in [doc.get("config"), *(doc.get("layers") or [])]:
+                if isinstance(d, dict) and isinstance(d.get("digest"), str):
+                    by_blob.setdefault(d["digest"], set()).update(repos)
+        return lambda digest: sorted(by_blob.get(digest, ()))
+
+    def tag(self, source: str, repo: str, tag: str = "") -> str:
+        """``POST /images/{name}/tag``: name the image ``repo:tag`` (``latest`` by default)."""
+        img = self.resolve(source)
+        target = reference.parse(f"{repo}:{tag}" if tag else repo)
+        if target.digest:
+            raise InvalidArgument("refusing to create a tag with a digest reference")
+        self._record([archive.LoadedImage(img.id, (str(target),), img.target, "")])
+        self.events.publish(Event(IMAGE, "tag", img.id, {"name": target.familiar()}))
+        return str(target)
+
+    def _remover(self) -> Remover:
+        return Remover(self.content, self.images, self.snapshotter, self.image_users,
+                       lambda image_id: self._config(image_id)[0])
+
+    def remove(self, ref: str, *, force: bool = False, noprune: bool = False) -> list[dict[str, str]]:
+        """``DELETE /images/{name}``: ``[{"Untagged": ...}, {"Deleted": ...}]`` as Docker answers."""
+        try:
+            rec = self._by_name(reference.parse(ref)) if ref and not ref.startswith("sha256:") else None
+        except InvalidReference:
+            rec = None
+        if rec is not None and not is_dangling(rec.name):
+            out = self._remover().remove_by_name(rec, force)
+        else:
+            out = self._remover().remove_by_id(self.resolve(ref).id, force)
+        for item in out:
+            for action, what in item.items():
+                self.events.publish(Event(IMAGE, "untag" if action == "Untagged" else "delete", what, {"name": what}))
+        return out
+
+    def prune(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        """``POST /images/prune``: dangling images, or every unused one with ``dangling=false``."""
+        filters = filters or {}
+        for key in filters:
+            if key not in ("dangling", "until", "label", "label!"):
+                raise InvalidArgument(f"invalid filter '{key}'")
+        dangling_only = True
+        for value in filters.get("dangling", []):
+            if value.lower() not in ("true", "false", "1", "0"):
+                raise InvalidArgument(f"Invalid filter 'dangling=[{value}]'")
+            dangling_only = value.lower() in ("true", "1")
+
+        def keep(image_id: str) -> bool:
+            config = self._config(image_id)[0]
+            probe = {k: v for k, v in filters.items() if k in ("until", "label")}
+            img = self._resolved(image_id, "")
+            if probe and not self._matches(img, probe):
+                return True
+            labels = config.config.labels
+            for want in filters.get("label!", []):
+                k, sep, v = want.partition("=")
+                if k in labels and (not sep or labels[k] == v):
+                    return True
+            return False
+
+        deleted, reclaimed = self._remover().prune(dangling_only, keep)
+        return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+
+    def login(self, credentials: Credentials) -> dict[str, str]:
+        """``POST /auth``: check credentials with the registry."""
+        if self.remotes is None:
+            raise Unavailable("registry access is not configured in this daemon")
+        token = self.remotes.login(credentials)
+        return {"Status": "Login Succeeded", "IdentityToken": token}
 
 
 def _int(value: str, name: str) -> int:

@@ -38,6 +38,18 @@ class Rlimit:
 
 
 @dataclass(frozen=True, slots=True)
+class Capabilities:
+    """process.capabilities: sets of "CAP_*" names. ``None`` (no object) means
+    the runtime leaves the capabilities it runs with untouched."""
+
+    bounding: tuple[str, ...] = ()
+    effective: tuple[str, ...] = ()
+    inheritable: tuple[str, ...] = ()
+    permitted: tuple[str, ...] = ()
+    ambient: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Process:
     args: tuple[str, ...]
     env: tuple[str, ...] = ()
@@ -46,6 +58,7 @@ class Process:
     terminal: bool = False
     no_new_privileges: bool = False
     rlimits: tuple[Rlimit, ...] = ()
+    capabilities: Capabilities | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +82,64 @@ class Namespace:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceRule:
+    """linux.resources.devices[]: one device-cgroup allow/deny rule."""
+
+    allow: bool
+    type: str = "a"  # "a" | "c" | "b"
+    major: int | None = None  # None: any ("*")
+    minor: int | None = None
+    access: str = "rwm"
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """linux.devices[]: a device node the runtime creates in the container's /dev."""
+
+    path: str
+    type: str  # "c" | "b" | "u" | "p"
+    major: int
+    minor: int
+    file_mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeccompArg:
+    index: int
+    value: int
+    op: str  # "SCMP_CMP_EQ", ...
+    value_two: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SeccompSyscall:
+    names: tuple[str, ...]
+    action: str  # "SCMP_ACT_ALLOW", ...
+    errno_ret: int | None = None
+    args: tuple[SeccompArg, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Seccomp:
+    """linux.seccomp, already resolved for this container (no Docker includes/excludes)."""
+
+    default_action: str
+    default_errno_ret: int | None = None
+    architectures: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    syscalls: tuple[SeccompSyscall, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Resources:
     """linux.resources; empty in the skeleton, grown by the resources issue."""
 
     memory_limit: int | None = None
     pids_limit: int | None = None
     cpu_shares: int | None = None
+    devices: tuple[DeviceRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +151,8 @@ class Linux:
     readonly_paths: tuple[str, ...] = ()
     rootfs_propagation: str = "rprivate"
     sysctl: Mapping[str, str] = field(default_factory=dict)
+    seccomp: Seccomp | None = None
+    devices: tuple[Device, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +189,15 @@ def to_json(spec: Spec) -> dict[str, Any]:
         "cwd": p.cwd,
         "noNewPrivileges": p.no_new_privileges,
         "rlimits": [{"type": r.type, "soft": r.soft, "hard": r.hard} for r in p.rlimits],
+        "capabilities": _caps_to_json(p.capabilities),
     })
     res = spec.linux.resources
     resources = _drop_none({
         "memory": {"limit": res.memory_limit} if res.memory_limit is not None else None,
         "pids": {"limit": res.pids_limit} if res.pids_limit is not None else None,
         "cpu": {"shares": res.cpu_shares} if res.cpu_shares is not None else None,
+        "devices": [_drop_none({"allow": d.allow, "type": d.type, "major": d.major, "minor": d.minor,
+                                "access": d.access}) for d in res.devices],
     })
     linux = _drop_none({
         "namespaces": [_drop_none({"type": n.type, "path": n.path}) for n in spec.linux.namespaces],
@@ -137,6 +207,10 @@ def to_json(spec: Spec) -> dict[str, Any]:
         "readonlyPaths": list(spec.linux.readonly_paths),
         "rootfsPropagation": spec.linux.rootfs_propagation or None,
         "sysctl": dict(spec.linux.sysctl),
+        "seccomp": seccomp_to_json(spec.linux.seccomp),
+        "devices": [_drop_none({"path": d.path, "type": d.type, "major": d.major, "minor": d.minor,
+                                "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid})
+                    for d in spec.linux.devices],
     })
     return _drop_none({
         "ociVersion": spec.oci_version,
@@ -168,6 +242,7 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
         terminal=bool(p.get("terminal", False)),
         no_new_privileges=bool(p.get("noNewPrivileges", False)),
         rlimits=tuple(Rlimit(r["type"], int(r["soft"]), int(r["hard"])) for r in p.get("rlimits", ())),
+        capabilities=_caps_from_json(p.get("capabilities")),
     )
     lx = obj.get("linux", {})
     r = lx.get("resources", {})
@@ -178,11 +253,16 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
             memory_limit=r.get("memory", {}).get("limit"),
             pids_limit=r.get("pids", {}).get("limit"),
             cpu_shares=r.get("cpu", {}).get("shares"),
+            devices=tuple(DeviceRule(bool(d["allow"]), d.get("type", "a"), d.get("major"), d.get("minor"),
+                                     d.get("access", "rwm")) for d in r.get("devices", ())),
         ),
         masked_paths=tuple(lx.get("maskedPaths", ())),
         readonly_paths=tuple(lx.get("readonlyPaths", ())),
         rootfs_propagation=lx.get("rootfsPropagation", ""),
         sysctl=dict(lx.get("sysctl", {})),
+        seccomp=_seccomp_from_json(lx.get("seccomp")),
+        devices=tuple(Device(d["path"], d["type"], int(d.get("major", 0)), int(d.get("minor", 0)),
+                             d.get("fileMode"), d.get("uid"), d.get("gid")) for d in lx.get("devices", ())),
     )
     root = obj.get("root", {})
     return Spec(
@@ -195,4 +275,58 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
         linux=linux,
         annotations=dict(obj.get("annotations", {})),
         oci_version=obj.get("ociVersion", OCI_VERSION),
+    )
+
+
+# ------------------------------------------------- security sub-objects
+
+_CAP_SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
+
+
+def _caps_to_json(c: Capabilities | None) -> dict[str, list[str]] | None:
+    # Every set is written, empty ones too: an absent set and an empty one differ for runc.
+    return None if c is None else {name: list(getattr(c, name)) for name in _CAP_SETS}
+
+
+def _caps_from_json(obj: Mapping[str, Any] | None) -> Capabilities | None:
+    if obj is None:
+        return None
+    return Capabilities(**{name: tuple(obj.get(name) or ()) for name in _CAP_SETS})
+
+
+def seccomp_to_json(s: Seccomp | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return _drop_none({
+        "defaultAction": s.default_action,
+        "defaultErrnoRet": s.default_errno_ret,
+        "architectures": list(s.architectures),
+        "flags": list(s.flags),
+        "syscalls": [
+            _drop_none({
+                "names": list(sc.names), "action": sc.action, "errnoRet": sc.errno_ret,
+                "args": [{"index": a.index, "value": a.value, "valueTwo": a.value_two, "op": a.op}
+                         for a in sc.args],
+            })
+            for sc in s.syscalls
+        ],
+    })
+
+
+def _seccomp_from_json(obj: Mapping[str, Any] | None) -> Seccomp | None:
+    if obj is None:
+        return None
+    return Seccomp(
+        default_action=obj["defaultAction"],
+        default_errno_ret=obj.get("defaultErrnoRet"),
+        architectures=tuple(obj.get("architectures") or ()),
+        flags=tuple(obj.get("flags") or ()),
+        syscalls=tuple(
+            SeccompSyscall(
+                names=tuple(sc["names"]), action=sc["action"], errno_ret=sc.get("errnoRet"),
+                args=tuple(SeccompArg(int(a["index"]), int(a["value"]), a["op"], int(a.get("valueTwo", 0)))
+                           for a in sc.get("args") or ()),
+            )
+            for sc in obj.get("syscalls") or ()
+        ),
     )

@@ -30,7 +30,7 @@ from typing import Iterator, Sequence
 from dockyard.core.mount import Mount
 from dockyard.core.runtime import ExitStatus, RuntimeState
 from dockyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, RuntimeFailure
-from dockyard.oci.runtime import Spec, from_json
+from dockyard.oci.runtime import Resources, Spec, from_json
 from dockyard.runtime import messages as m
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import CgroupManager, cgroup_from_json, open_cgroup
@@ -209,6 +209,33 @@ class ShimRuntime:
             return ExitStatus(reply.code, reply.finished_at_ns, reply.signal, reply.oom_killed)
         return self._lost_exit(container_id)
 
+    # ------------------------------------------------- cgroup operations
+
+    def _cgroup(self, container_id: str) -> CgroupManager:
+        state_dir = self._dir(container_id)
+        try:
+            return cgroup_from_json(json.loads((state_dir / CGROUP_FILE).read_text()))
+        except FileNotFoundError:
+            raise NotFound(f"no such container in the runtime: {container_id}") from None
+
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of the container (cgroup freezer)."""
+        self._cgroup(container_id).freeze()
+
+    def resume(self, container_id: str) -> None:
+        self._cgroup(container_id).thaw()
+
+    def pids(self, container_id: str) -> list[int]:
+        """Host pids of every process in the container's cgroup (for ``top``)."""
+        return self._cgroup(container_id).pids()
+
+    def update(self, container_id: str, resources: Resources) -> None:
+        """Apply new limits to a live container's cgroup."""
+        try:
+            self._cgroup(container_id).apply(resources)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot update cgroup: {exc.strerror or exc}", step="update") from exc
+
     def _lost_exit(self, container_id: str) -> ExitStatus:
         """The shim is gone: its exit file, or (shim crashed) Docker's 255 for an unknown end."""
         status = st.read_exit(self._dir(container_id))
@@ -260,6 +287,10 @@ class ShimRuntime:
         record = st.read_record(state_dir)
         deadline = time.monotonic() + 10
         if cgroup is not None:
+            try:
+                cgroup.thaw()  # frozen tasks would not die of SIGKILL on v1
+            except (OSError, RuntimeFailure):
+                pass
             while cgroup.pids() and time.monotonic() < deadline:
                 cgroup.kill(signal.SIGKILL)
                 time.sleep(0.002)

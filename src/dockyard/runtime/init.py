@@ -4,6 +4,8 @@ Runs as pid 1 of the new pid namespace (the shim's intermediate process has
 already joined the cgroup and unshared the namespaces).  The order matters,
 and each step says why it sits where it does (youki's init/process.rs)::
 
+     0 non-dumpable        /proc/<pid>/exe (the host's python) out of reach of container
+                           processes until execve makes us dumpable again (CVE-2019-5736)
      1 rootfs-propagation  / becomes rprivate: nothing below may leak to the host
      2 rootfs              snapshot mounts onto <bundle>/<root.path>
      3 mounts              spec.mounts in order (proc needs us as pid 1 of the ns)
@@ -17,11 +19,15 @@ and each step says why it sits where it does (youki's init/process.rs)::
     11 readonly-root       after pivot, remount / read-only when root.readonly
     12 cwd-create          as root, so a missing WORKDIR is created as Docker does
     13 rlimits             before setuid: raising a hard limit needs privilege
-    14 capabilities        (later issue: capability sets, no_new_privs, seccomp)
+    14 security            no_new_privs; keep-caps + bounding set (needs CAP_SETPCAP); then
+                           seccomp, while we still hold CAP_SYS_ADMIN (needed without nnp)
     15 user                setgroups, setgid, setuid: last privileged step
-    16 cwd                 chdir as the user
+    15b capabilities       effective/permitted/inheritable + ambient, now that the uid is final
+    16 cwd                 chdir as the user; getcwd must work, or cwd is outside the root
+                           (a leaked host directory, CVE-2024-21626)
     --- Ready sent; wait for Start ---
-    17 exec                PATH lookup inside the container, then execve(process.env)
+    17 exec                every fd >= 3 close-on-exec; PATH lookup inside the container,
+                           then execve(process.env)
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Callable, Sequence
 
 from dockyard.core.mount import Mount as RootfsMount
 from dockyard.oci.runtime import NS_NETWORK, NS_UTS, Spec
-from dockyard.runtime import rootfs
+from dockyard.runtime import capabilities, rootfs
 from dockyard.runtime.lookpath import ExecError, env_path, exec_error, lookpath
 from dockyard.runtime.namespaces import has_new
 from dockyard.runtime.sys.syscalls import Syscalls
@@ -52,11 +58,17 @@ class StepError(Exception):
 Step = tuple[str, Callable[[], None]]
 
 
-def setup_steps(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount]) -> list[Step]:
-    """The ordered steps up to (not including) exec; see the module docstring."""
+def setup_steps(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount],
+                seccomp_bpf: bytes | None = None) -> list[Step]:
+    """The ordered steps up to (not including) exec; see the module docstring.
+
+    ``seccomp_bpf`` is the compiled ``linux.seccomp`` (the shim compiles it
+    through a cache); when None and the spec has a filter, step 14 compiles it.
+    """
     root = str(bundle / spec.root.path) if not posixpath.isabs(spec.root.path) else spec.root.path
     proc = spec.process
     steps: list[Step] = [
+        ("non-dumpable", lambda: sys.set_dumpable(False)),
         ("rootfs-propagation", lambda: rootfs.set_propagation(sys, spec)),
         ("rootfs", lambda: rootfs.mount_rootfs(sys, root, mounts)),
         ("mounts", lambda: rootfs.mount_spec_mounts(sys, root, spec.mounts)),
@@ -83,8 +95,17 @@ def setup_steps(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Rootfs
         for r in proc.rlimits:
             sys.setrlimit(rlimit_number(r.type), r.soft, r.hard)
     steps.append(("rlimits", rlimits))
-    # Step 14, capabilities / no_new_privileges / seccomp: a later issue fills this in.
-    steps.append(("capabilities", lambda: None))
+
+    def security() -> None:
+        if proc.no_new_privileges:
+            sys.set_no_new_privs()
+        if proc.capabilities is not None:
+            capabilities.prepare(sys, proc.capabilities, capabilities.last_cap())
+        if spec.linux.seccomp is not None:
+            from dockyard.runtime.seccomp import compile_bpf  # ctypes + libseccomp: only when needed
+
+            sys.seccomp_load(seccomp_bpf if seccomp_bpf is not None else compile_bpf(spec.linux.seccomp))
+    steps.append(("security", security))
 
     def user() -> None:
         u = proc.user
@@ -94,7 +115,14 @@ def setup_steps(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Rootfs
         if u.umask is not None:
             sys.umask(u.umask)
     steps.append(("user", user))
-    steps.append(("cwd", lambda: sys.chdir(proc.cwd)))
+    if proc.capabilities is not None:
+        caps = proc.capabilities
+        steps.append(("capabilities", lambda: capabilities.finish(sys, caps)))
+
+    def cwd() -> None:
+        sys.chdir(proc.cwd)
+        sys.getcwd()  # ENOENT: the directory is not below our root (a leaked host fd/dir)
+    steps.append(("cwd", cwd))
     return steps
 
 
@@ -113,6 +141,7 @@ def exec_process(sys: Syscalls, spec: Spec) -> None:
     """Step 17: look the command up inside the container and execve it. Returns only by raising."""
     name = spec.process.args[0]
     try:
+        sys.cloexec_from(3)  # nothing of the runtime's may survive execve (CVE-2024-21626 class)
         path = lookpath(name, env_path(spec.process.env), sys.stat)
         try:
             sys.execve(path, spec.process.args, spec.process.env)

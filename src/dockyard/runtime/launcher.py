@@ -34,7 +34,8 @@ _RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGINT,
 
 
 def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount], cgroup: CgroupManager,
-           stdout_w: int, stderr_w: int, chan: socket.socket, close_fds: Sequence[int]) -> int:
+           stdout_w: int, stderr_w: int, chan: socket.socket, close_fds: Sequence[int],
+           seccomp_bpf: bytes | None = None) -> int:
     """Fork the intermediate; returns its pid (the init's pid arrives as ``Pid`` on ``chan``)."""
     pid = os.fork()
     if pid:
@@ -46,7 +47,7 @@ def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount
         signal.set_wakeup_fd(-1)
         for fd in close_fds:
             _close(fd)
-        code = _intermediate(sys, spec, bundle, mounts, cgroup, stdout_w, stderr_w, chan)
+        code = _intermediate(sys, spec, bundle, mounts, cgroup, stdout_w, stderr_w, chan, seccomp_bpf)
     except BaseException:
         _report(chan, m.Failed(traceback.format_exc(limit=3), step="intermediate"))
     finally:
@@ -54,7 +55,7 @@ def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount
 
 
 def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount], cgroup: CgroupManager,
-                  stdout_w: int, stderr_w: int, chan: socket.socket) -> int:
+                  stdout_w: int, stderr_w: int, chan: socket.socket, seccomp_bpf: bytes | None) -> int:
     # Join the cgroup before unsharing: a cgroup ns (if any) is rooted where we stand.
     try:
         cgroup.add_process(os.getpid())
@@ -66,7 +67,7 @@ def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Root
     if child == 0:
         code = 1
         try:
-            code = _init(sys, spec, bundle, mounts, stdout_w, stderr_w, chan)
+            code = _init(sys, spec, bundle, mounts, stdout_w, stderr_w, chan, seccomp_bpf)
         except BaseException:
             _report(chan, m.Failed(traceback.format_exc(limit=3), step="init"))
         finally:
@@ -76,7 +77,7 @@ def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Root
 
 
 def _init(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount],
-          stdout_w: int, stderr_w: int, chan: socket.socket) -> int:
+          stdout_w: int, stderr_w: int, chan: socket.socket, seccomp_bpf: bytes | None) -> int:
     devnull = os.open("/dev/null", os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(stdout_w, 1)
@@ -85,7 +86,7 @@ def _init(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount]
         if fd > 2:
             os.close(fd)
     try:
-        run_steps(setup_steps(sys, spec, bundle, mounts))
+        run_steps(setup_steps(sys, spec, bundle, mounts, seccomp_bpf))
     except StepError as exc:
         _report(chan, m.Failed(exc.message, step=exc.step))
         return 1

@@ -118,6 +118,18 @@ def create_devices(sys: Syscalls, root: str, spec: Spec) -> None:
         path = posixpath.join(dev, name)
         if not os.path.lexists(path):
             os.symlink(target, path)
+    for d in spec.linux.devices:  # e.g. the host's nodes under --privileged
+        if not d.path.startswith("/dev/"):
+            continue
+        path = resolve_in_root(root, d.path)
+        if os.path.lexists(path):
+            continue
+        os.makedirs(posixpath.dirname(path), exist_ok=True)
+        kind = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[d.type]
+        sys.mknod(path, kind | (d.file_mode if d.file_mode is not None else 0o666) & 0o7777,
+                  os.makedev(d.major, d.minor))
+        if d.uid is not None or d.gid is not None:
+            os.chown(path, d.uid if d.uid is not None else -1, d.gid if d.gid is not None else -1)
 
 
 def apply_sysctl(sys: Syscalls, root: str, spec: Spec) -> None:

@@ -35,7 +35,9 @@ from pathlib import Path
 from dockyard.core.mount import Mount as RootfsMount
 from dockyard.core.runtime import ExitStatus
 from dockyard.oci.runtime import from_json
+from dockyard.errors import InvalidArgument
 from dockyard.runtime import messages as m
+from dockyard.runtime import devices_cgroup, seccomp
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import cgroup_from_json
 from dockyard.runtime.jsonlog import JsonLogEncoder
@@ -119,6 +121,8 @@ class Shim:
         try:
             self.cgroup.create()
             self.cgroup.apply(self.spec.linux.resources)
+            if self.spec.linux.resources.devices and isinstance(getattr(self.cgroup, "dirs", None), dict):
+                devices_cgroup.apply_v1(self.cgroup.dirs, self.spec.linux.resources.devices)
         except OSError as exc:
             raise _CreateFailed("cgroup", str(exc)) from exc
         log_path = Path(self.req.log_path)
@@ -128,8 +132,14 @@ class Shim:
         err_r, err_w = os.pipe()
         parent, child = socket.socketpair()
         mounts = [RootfsMount.from_json(x) for x in self.req.rootfs]
+        bpf = None
+        if self.spec.linux.seccomp is not None:
+            try:  # compiled once per distinct profile: the cache sits beside the state dirs
+                bpf = seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent / ".seccomp-cache")
+            except InvalidArgument as exc:
+                raise _CreateFailed("seccomp", str(exc)) from exc
         intermediate = launch(LinuxSyscalls(), self.spec, Path(self.req.bundle), mounts, self.cgroup,
-                              out_w, err_w, child, [self.report.fileno(), *self.close_fds])
+                              out_w, err_w, child, [self.report.fileno(), *self.close_fds], bpf)
         for fd in (out_w, err_w):
             os.close(fd)
         child.close()

@@ -12,6 +12,8 @@ import resource
 import re
 
 from dockyard.errors import InvalidArgument
+from dockyard.runtime import capabilities
+from dockyard.runtime.seccomp import validate as seccomp_rules
 from dockyard.oci.runtime import NS_CGROUP, NS_IPC, NS_MOUNT, NS_NETWORK, NS_PID, NS_USER, NS_UTS, Spec
 
 KNOWN_NAMESPACES = {NS_PID, NS_NETWORK, NS_MOUNT, NS_IPC, NS_UTS, NS_USER, NS_CGROUP}
@@ -81,3 +83,43 @@ def validate(spec: Spec) -> None:
                         ("cpu shares", res.cpu_shares)):
         if value is not None and value < -1:
             raise InvalidArgument(f"invalid {name} {value}")
+    _validate_security(spec, set(types))
+
+
+def _validate_security(spec: Spec, namespaces: set[str]) -> None:
+    """Capabilities, seccomp, sysctls, devices (runc's validator, in its words where it has them)."""
+    if spec.process.capabilities is not None:
+        capabilities.validate(spec.process.capabilities)
+    if spec.linux.seccomp is not None:
+        seccomp_rules(spec.linux.seccomp)
+    for key in spec.linux.sysctl:
+        if not _SYSCTL_KEY.match(key):  # "net.x/../../sysrq-trigger" must not walk out of /proc/sys
+            raise InvalidArgument(f"invalid sysctl key {key!r}")
+        owner = _sysctl_namespace(key)
+        if owner is None:
+            raise InvalidArgument(f"sysctl {key!r} is not in a separate kernel namespace")
+        if owner not in namespaces or any(n.type == owner and n.path for n in spec.linux.namespaces):
+            raise InvalidArgument(f"sysctl {key!r} is not allowed in the host's {owner} namespace")
+        if owner == NS_UTS and spec.hostname:
+            raise InvalidArgument(f"sysctl {key!r} is not allowed as it conflicts with the OCI hostname field")
+    for d in spec.linux.devices:
+        if d.type not in ("c", "b", "u", "p") or not posixpath.isabs(d.path) or ".." in d.path.split("/"):
+            raise InvalidArgument(f"invalid device {d.path!r} of type {d.type!r}")
+    for rule in spec.linux.resources.devices:
+        if rule.type not in ("a", "c", "b") or not rule.access or set(rule.access) - set("rwm"):
+            raise InvalidArgument(f"invalid device cgroup rule {rule}")
+
+
+_SYSCTL_KEY = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$")
+_IPC_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+                "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+
+
+def _sysctl_namespace(key: str) -> str | None:
+    if key in _IPC_SYSCTLS or key.startswith("fs.mqueue."):
+        return NS_IPC
+    if key.startswith("net."):
+        return NS_NETWORK
+    if key in ("kernel.hostname", "kernel.domainname"):
+        return NS_UTS
+    return None

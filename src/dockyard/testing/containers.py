@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from dockyard.core.containers import ContainerRecord, ContainerState
+from dockyard.core.containers import ContainerConfig, ContainerRecord, ContainerState
 from dockyard.errors import AlreadyExists, InvalidArgument, NotFound
 
 
@@ -55,6 +55,24 @@ class MemoryContainerStore:
             if id not in self._recs:
                 raise NotFound(f"No such container: {id}")
             self._recs[id] = ContainerRecord(self._recs[id].config, state)
+
+    def save_config(self, id: str, config: ContainerConfig) -> None:
+        with self._lock:
+            if id not in self._recs:
+                raise NotFound(f"No such container: {id}")
+            self._recs[id] = ContainerRecord(config, self._recs[id].state)
+
+    def rename(self, id: str, new_name: str) -> None:
+        from dataclasses import replace
+
+        with self._lock:
+            for r in self._recs.values():
+                if r.name == new_name and r.id != id:
+                    raise AlreadyExists(
+                        f'Conflict. The container name "/{new_name}" is already in use by container '
+                        f'"{r.id}". You have to remove (or rename) that container to be able to reuse that name.')
+            rec = self._recs[id]
+            self._recs[id] = ContainerRecord(replace(rec.config, name=new_name), rec.state)
 
     def delete(self, id: str) -> None:
         with self._lock:

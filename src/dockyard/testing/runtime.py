@@ -31,6 +31,8 @@ class _Proc:
     exit: ExitStatus | None = None
     subscribers: list["queue.SimpleQueue[tuple[int, bytes] | None]"] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
+    paused: bool = False
+    resources: object = None
 
 
 class _Out:
@@ -105,6 +107,22 @@ class FakeRuntime:
         p = self._proc(container_id)
         if p.status == "running":
             self.exit(container_id, 128 + signal)
+
+    def pause(self, container_id: str) -> None:
+        self.calls.append(("pause", container_id))
+        self._proc(container_id).paused = True
+
+    def resume(self, container_id: str) -> None:
+        self.calls.append(("resume", container_id))
+        self._proc(container_id).paused = False
+
+    def pids(self, container_id: str) -> list[int]:
+        p = self._proc(container_id)
+        return [p.pid] if p.status == "running" else []
+
+    def update(self, container_id: str, resources: object) -> None:
+        self.calls.append(("update", container_id))
+        self._proc(container_id).resources = resources
 
     def wait(self, container_id: str, timeout: float | None = None) -> ExitStatus | None:
         p = self._proc(container_id)

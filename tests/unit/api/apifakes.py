@@ -149,7 +149,7 @@ class FakeContainers:
     def is_tty(self, ref: str) -> bool:
         return bool(self._find(ref)["Body"].get("Tty"))
 
-    def list_json(self, all: bool, limit: int, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
+    def list_json(self, all: bool, limit: int, filters: dict[str, list[str]], size: bool = False) -> list[dict[str, Any]]:
         out = []
         for rec in self.records.values():
             if not all and rec["State"] != "running":
@@ -164,7 +164,7 @@ class FakeContainers:
             })
         return out[:limit] if limit > 0 else out
 
-    def inspect_json(self, ref: str) -> dict[str, Any]:
+    def inspect_json(self, ref: str, size: bool = False) -> dict[str, Any]:
         rec = self._find(ref)
         return {"Id": rec["Id"], "Name": "/" + rec["Name"], "State": {"Status": rec["State"], "ExitCode": rec["ExitCode"]},
                 "Config": dict(rec["Body"], Tty=bool(rec["Body"].get("Tty"))),

@@ -91,3 +91,26 @@ def image_archive(layers: list[bytes], tags: list[str], *, diff_ids: list[str] |
             ti.size = len(data)
             tf.addfile(ti, io.BytesIO(data))
     return buf.getvalue()
+
+
+def sparse_bomb(name: str = "bomb", realsize: int = 10 << 30, data: bytes = b"x" * 512) -> bytes:
+    """A GNU sparse entry: a few KB of tar that declares a ``realsize`` file (tarfile cannot write these)."""
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.size, ti.mtime = tarfile.GNUTYPE_SPARSE, len(data), 0
+    hdr = bytearray(ti.tobuf(tarfile.GNU_FORMAT))
+
+    def oct12(n: int) -> bytes:
+        return b"%011o\0" % n
+
+    hdr[386:398], hdr[398:410] = oct12(realsize - len(data)), oct12(len(data))  # one sparse region at the end
+    hdr[482], hdr[483:495] = 0, oct12(realsize)  # not extended; the real size
+    hdr[148:156] = b" " * 8
+    hdr[148:156] = b"%06o\0 " % sum(hdr[:512])
+    return bytes(hdr) + data + b"\0" * (-len(data) % 512) + b"\0" * 1024
+
+
+def truncated_declared(name: str = "huge", size: int = 10 << 30) -> bytes:
+    """A regular-file header declaring ``size`` bytes, followed by almost nothing."""
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    return ti.tobuf(tarfile.PAX_FORMAT) + b"A" * 4096

@@ -36,13 +36,14 @@ def test_steps_run_in_documented_order(tmp_path: Path) -> None:
     sys = RecordingSyscalls()
     steps = setup_steps(sys, spec(), tmp_path, [Mount("bind", "/img", options=("rbind",))])
     assert [name for name, _ in steps] == [
-        "rootfs-propagation", "rootfs", "mounts", "devices", "sysctl", "masked-paths", "readonly-paths",
-        "hostname", "network", "pivot_root", "readonly-root", "cwd-create", "rlimits", "capabilities", "user", "cwd"]
+        "non-dumpable", "rootfs-propagation", "rootfs", "mounts", "devices", "sysctl", "masked-paths", "readonly-paths",
+        "hostname", "network", "pivot_root", "readonly-root", "cwd-create", "rlimits", "security", "user", "cwd"]
     run_steps(steps)
     r = str(root)
     calls = sys.calls
-    assert calls[0] == ("mount", None, "/", None, MountFlag.PRIVATE | MountFlag.REC, None)
-    assert calls[1] == ("mount", "/img", r, None, MountFlag.BIND | MountFlag.REC, None)
+    assert calls[0] == ("set_dumpable", False)
+    assert calls[1] == ("mount", None, "/", None, MountFlag.PRIVATE | MountFlag.REC, None)
+    assert calls[2] == ("mount", "/img", r, None, MountFlag.BIND | MountFlag.REC, None)
     assert ("mount", "proc", f"{r}/proc", "proc", MountFlag.NONE, None) in calls
     assert ("mount", None, f"{r}/etc/hosts", None, MountFlag.BIND | MountFlag.REMOUNT | MountFlag.RDONLY, None) in calls
     assert (root / "etc" / "hosts").is_file()  # file bind target created inside the rootfs
@@ -52,8 +53,8 @@ def test_steps_run_in_documented_order(tmp_path: Path) -> None:
     names = sys.names()
     tail = names[names.index("sethostname"):]
     assert tail == ["sethostname", "setdomainname", "set_link_up", "chdir", "pivot_root", "mount", "umount2", "chdir",
-                    "mount", "mkdir_p", "setrlimit", "setgroups", "setresgid", "setresuid", "chdir"]
-    assert calls[-1] == ("chdir", "/work")
+                    "mount", "mkdir_p", "setrlimit", "setgroups", "setresgid", "setresuid", "chdir", "getcwd"]
+    assert calls[-2] == ("chdir", "/work")
     assert ("setgroups", (5,)) in calls and ("setresuid", 1000) in calls
 
 
@@ -61,7 +62,7 @@ def test_no_devices_without_a_dev_mount(tmp_path: Path) -> None:
     sys = RecordingSyscalls()
     run_steps(setup_steps(sys, spec(mounts=()), tmp_path, []))
     assert "mknod" not in sys.names()
-    assert sys.calls[1] == ("mount", f"{tmp_path}/rootfs", f"{tmp_path}/rootfs", None, MountFlag.BIND | MountFlag.REC, None)
+    assert sys.calls[2] == ("mount", f"{tmp_path}/rootfs", f"{tmp_path}/rootfs", None, MountFlag.BIND | MountFlag.REC, None)
 
 
 def test_failing_step_is_named(tmp_path: Path) -> None:

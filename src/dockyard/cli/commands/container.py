@@ -24,6 +24,15 @@ def _add_create_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--label", action="append", default=[])
     p.add_argument("-t", "--tty", action="store_true")
     p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("--cap-add", action="append", default=[])
+    p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument("--privileged", action="store_true")
+    p.add_argument("--read-only", action="store_true")
+    p.add_argument("--security-opt", action="append", default=[])
+    p.add_argument("--sysctl", action="append", default=[])
+    from dockyard.cli import netspecs
+
+    netspecs.add_flags(p)
     p.add_argument("image")
     p.add_argument("command", nargs=argparse.REMAINDER)
 
@@ -40,14 +49,20 @@ def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -
                     env_texts.append(fh.read())
             except OSError as exc:
                 raise specs.SpecError(f"open {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
+        security_opt, unconfined_paths = specs.security_opts(args.security_opt, _read_text)
         opts = specs.RunOptions(
             image=args.image, command=args.command, env=args.env, env_file_texts=env_texts,
             workdir=args.workdir, user=args.user, entrypoint=args.entrypoint, hostname=args.hostname,
             labels=args.label, auto_remove=args.auto_remove, detach=detach, tty=args.tty,
-            interactive=args.interactive,
+            interactive=args.interactive, cap_add=args.cap_add, cap_drop=args.cap_drop,
+            privileged=args.privileged, read_only=args.read_only, security_opt=security_opt,
+            systempaths_unconfined=unconfined_paths, sysctl=args.sysctl,
         )
         body = specs.create_body(opts, os.environ)
-    except specs.SpecError as exc:
+        from dockyard.cli import netspecs
+
+        netspecs.apply(body, netspecs.from_args(args))
+    except (specs.SpecError, ValueError) as exc:
         return "", _run_error(str(exc), command, 125, daemon=False)
     try:
         created = ctx.api.create_container(body, args.name)
@@ -59,6 +74,11 @@ def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -
     for warning in created.get("Warnings") or []:
         sys.stderr.write(f"WARNING: {warning}\n")
     return created["Id"], 0
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
 
 
 def _from_daemon(exc: BaseException) -> bool:
@@ -175,11 +195,31 @@ def ps(ctx: Any, argv: list[str]) -> int:
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-n", "--last", type=int, default=-1)
     p.add_argument("-l", "--latest", action="store_true")
+    p.add_argument("-f", "--filter", action="append", default=[])
+    p.add_argument("--format", default=None)
+    p.add_argument("-s", "--size", action="store_true")
     args = p.parse_args(argv)
     limit = 1 if args.latest else args.last
-    containers = ctx.api.containers(all=args.all or limit > 0, limit=limit if limit > 0 else None)
+    filters = None
+    if args.filter:
+        from dockyard.cli.filters import encode_flags
+
+        filters = encode_flags(args.filter)
+    size = args.size or bool(args.format and ".Size" in args.format)
+    containers = ctx.api.containers(all=args.all or limit > 0, limit=limit if limit > 0 else None,
+                                    filters=filters, size=size)
     if args.quiet:
         out = "".join((c["Id"] if args.no_trunc else c["Id"][:12]) + "\n" for c in containers)
+    elif args.format or args.size:
+        from dockyard.cli.formatter import PS_DEFAULT, format_ps
+
+        from dockyard.cli.gotemplate import TemplateError
+
+        fmt = args.format or PS_DEFAULT + "\t{{.Size}}"
+        try:
+            out = format_ps(fmt, containers, trunc=not args.no_trunc)
+        except TemplateError as exc:
+            raise UsageError(f"dockyard: {exc}") from None
     else:
         import time
 
@@ -229,6 +269,8 @@ def rm(ctx: Any, argv: list[str]) -> int:
 def inspect(ctx: Any, argv: list[str]) -> int:
     p = Parser("inspect", "Return low-level information on Docker objects")
     p.add_argument("--type", choices=("container", "image"), default=None)
+    p.add_argument("-f", "--format", default=None)
+    p.add_argument("-s", "--size", action="store_true")
     p.add_argument("names", nargs="+")
     args = p.parse_args(argv)
     import json
@@ -241,7 +283,8 @@ def inspect(ctx: Any, argv: list[str]) -> int:
             if args.type not in (None, kind):
                 continue
             try:
-                obj = ctx.api.inspect_container(name) if kind == "container" else ctx.api.inspect_image(name)
+                obj = (ctx.api.inspect_container(name, size=args.size) if kind == "container"
+                       else ctx.api.inspect_image(name))
                 break
             except NotFound:
                 continue
@@ -249,7 +292,16 @@ def inspect(ctx: Any, argv: list[str]) -> int:
             missing.append(name)
         else:
             found.append(obj)
-    sys.stdout.write(json.dumps(found, indent=4, ensure_ascii=False) + "\n")
+    if args.format and args.format != "json":
+        from dockyard.cli.gotemplate import Template, TemplateError
+
+        try:
+            tpl = Template(args.format.replace("\\n", "\n").replace("\\t", "\t"))
+            sys.stdout.write("".join(tpl.render(obj) + "\n" for obj in found))
+        except TemplateError as exc:
+            raise UsageError(f"dockyard: {exc}") from None
+    else:
+        sys.stdout.write(json.dumps(found, indent=4, ensure_ascii=False) + "\n")
     for name in missing:
         sys.stderr.write(f"Error: No such object: {name}\n")
     return 1 if missing else 0

@@ -1,4 +1,4 @@
-"""version, info."""
+"""version, info, events, system df."""
 
 from __future__ import annotations
 
@@ -89,4 +89,97 @@ def info(ctx: Any, argv: list[str]) -> int:
     sys.stdout.write("\n".join(lines) + "\n")
     for warning in i.get("Warnings") or []:
         sys.stderr.write(f"WARNING: {warning}\n")
+    return 0
+
+
+def events(ctx: Any, argv: list[str]) -> int:
+    p = Parser("events", "Get real time events from the server")
+    p.add_argument("--since", default=None)
+    p.add_argument("--until", default=None)
+    p.add_argument("-f", "--filter", action="append", default=[])
+    p.add_argument("--format", default=None)
+    a = p.parse_args(argv)
+    import time
+
+    from dockyard.cli.filters import encode_flags
+    from dockyard.cli.timeflags import to_timestamp
+
+    now = time.time()
+    since = to_timestamp(a.since, now) if a.since else None
+    until = to_timestamp(a.until, now) if a.until else None
+    stream = ctx.api.events(since=since, until=until, filters=encode_flags(a.filter))
+    for ev in stream:
+        sys.stdout.write(event_line(ev, a.format))
+        sys.stdout.flush()
+    return 0
+
+
+def event_line(ev: dict[str, Any], fmt: str | None) -> str:
+    """docker's default: "<time> <type> <action> <id> (k=v, ...)"."""
+    if fmt:
+        from dockyard.cli.formatter import format_items
+
+        return format_items(fmt, [ev])
+    from datetime import datetime
+
+    ns = int(ev.get("timeNano") or int(ev.get("time", 0)) * 1_000_000_000)
+    stamp = datetime.fromtimestamp(ns // 1_000_000_000).astimezone()
+    when = stamp.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 1_000_000_000:09d}" + stamp.strftime("%z")
+    when = when[:-2] + ":" + when[-2:]
+    actor = ev.get("Actor") or {}
+    attrs = actor.get("Attributes") or {}
+    text = f"{when} {ev.get('Type', '')} {ev.get('Action', '')} {actor.get('ID', '')}"
+    if attrs:
+        text += " (" + ", ".join(f"{k}={v}" for k, v in sorted(attrs.items())) + ")"
+    return text + "\n"
+
+
+def system(ctx: Any, argv: list[str]) -> int:
+    if not argv or argv[0] not in ("df", "events", "info", "prune"):
+        from . import UsageError
+
+        raise UsageError("dockyard: 'system' needs a command: df, events, info, prune")
+    if argv[0] == "events":
+        return events(ctx, argv[1:])
+    if argv[0] == "info":
+        return info(ctx, argv[1:])
+    if argv[0] == "prune":
+        from .control import prune
+
+        return prune(ctx, argv[1:])
+    return df(ctx, argv[1:])
+
+
+def df(ctx: Any, argv: list[str]) -> int:
+    p = Parser("system df", "Show docker disk usage")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--format", default=None)
+    a = p.parse_args(argv)
+    from dockyard.cli.formatter import format_items
+    from dockyard.wire.humanize import human_size
+
+    d = ctx.api.df()
+    images, containers = d.get("Images") or [], d.get("Containers") or []
+    active_images = sum(1 for i in images if i.get("Containers", 0) > 0)
+    image_size = int(d.get("LayersSize") or 0)
+    unused_images = sum(int(i.get("Size", 0)) for i in images if i.get("Containers", 0) == 0)
+    running = sum(1 for c in containers if c.get("State") == "running")
+    rw = sum(int(c.get("SizeRw") or 0) for c in containers)
+    idle_rw = sum(int(c.get("SizeRw") or 0) for c in containers if c.get("State") != "running")
+
+    def pct(part: int, whole: int) -> str:
+        return f"{human_size(part)} ({int(part * 100 / whole) if whole else 0}%)"
+
+    rows = [
+        {"Type": "Images", "TotalCount": str(len(images)), "Active": str(active_images),
+         "Size": human_size(image_size), "Reclaimable": pct(unused_images, image_size)},
+        {"Type": "Containers", "TotalCount": str(len(containers)), "Active": str(running),
+         "Size": human_size(rw), "Reclaimable": pct(idle_rw, rw)},
+        {"Type": "Local Volumes", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
+        {"Type": "Build Cache", "TotalCount": "0", "Active": "0", "Size": "0B", "Reclaimable": "0B"},
+    ]
+    headers = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE",
+               "Reclaimable": "RECLAIMABLE"}
+    fmt = a.format or "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+    sys.stdout.write(format_items(fmt, rows, headers))
     return 0

@@ -86,6 +86,26 @@ class _Wire:
             self.sock.sendall(data)
 
 
+def _peer_gone(sock: socket.socket) -> bool:
+    """True when the client has closed its end (hang-up, error or EOF)."""
+    poller = select.poll()
+    try:
+        poller.register(sock.fileno(), select.POLLIN)
+    except ValueError:
+        return True
+    for _, ev in poller.poll(0):
+        if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+            return True
+        if ev & select.POLLIN:
+            try:
+                return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
+    return False
+
+
 class _Body(io.RawIOBase):
     """The request body, pulled from h11 only as the handler reads it."""
 
@@ -321,6 +341,8 @@ class ApiServer:
             for chunk in chunks:
                 if chunk:
                     wire.send(h11.Data(data=chunk))
+                elif _peer_gone(wire.sock):
+                    break  # an empty chunk is a heartbeat: a long stream (events) ends when the client left
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:

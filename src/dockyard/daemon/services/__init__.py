@@ -11,8 +11,10 @@ unknown ref, ``Conflict`` for the wrong state, ...), never HTTP statuses.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
+
+from dockyard.core.events import EventBus, NullEventBus
 
 
 class OutputStream(Protocol):
@@ -69,12 +71,36 @@ class ContainerServiceAPI(Protocol):
     def is_tty(self, ref: str) -> bool: ...
 
     def list_json(
-        self, all: bool, limit: int, filters: dict[str, list[str]]
+        self, all: bool, limit: int, filters: dict[str, list[str]], size: bool = False
     ) -> list[dict[str, Any]]: ...
 
-    def inspect_json(self, ref: str) -> dict[str, Any]: ...
+    def inspect_json(self, ref: str, size: bool = False) -> dict[str, Any]: ...
 
     def remove(self, ref: str, *, force: bool, volumes: bool) -> None: ...
+
+    def stop(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        """NotModified (304) when not running; SIGKILL after ``timeout`` seconds."""
+        ...
+
+    def restart(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None: ...
+
+    def kill(self, ref: str, signal: str | int | None = None) -> None:
+        """Conflict (409) when not running; InvalidArgument for an unknown signal."""
+        ...
+
+    def pause(self, ref: str) -> None: ...
+
+    def unpause(self, ref: str) -> None: ...
+
+    def rename(self, ref: str, new_name: str) -> None: ...
+
+    def update(self, ref: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def top(self, ref: str, ps_args: str | None = None) -> dict[str, Any]:
+        """``{"Titles": [...], "Processes": [[...], ...]}``."""
+        ...
+
+    def prune(self, filters: dict[str, list[str]] | None = None) -> dict[str, Any]: ...
 
     def counts(self) -> dict[str, int]:
         """``{"running": n, "paused": n, "stopped": n}``."""
@@ -108,6 +134,10 @@ class Services:
     containers: ContainerServiceAPI
     images: ImageServiceAPI
     system: SystemServiceAPI
+    events: EventBus = field(default_factory=NullEventBus)
+    networks: Any = None  # daemon.services.networks.NetworkService (None: networking not wired)
+    transfer: Any = None  # image.transfer.ImageTransfer: save, import, history
+    containerfs: Any = None  # daemon.services.containerfs.ContainerFsService: changes, export, commit
 
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""ContainerService: create, start, wait, attach, logs, list, inspect, remove.
+"""ContainerService: the container lifecycle (create, start, stop, kill,
+restart, pause, unpause, rename, update, remove, prune), wait, attach, logs.
+Read-only queries live in ``container_queries.py``; every state change
+publishes Docker's event on the ``EventBus``.
 
 Collaborators arrive through the constructor (see ``daemon/wiring.py``):
 a ``ContainerStore`` for records, an ``ImageProvider`` for image configs and
@@ -24,24 +27,35 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from dockyard.core import lifecycle
+from dockyard.core.events import EventBus, NullEventBus
 from dockyard.core.containers import ContainerRecord, ContainerState, ContainerStore, Status
 from dockyard.core.lifecycle import Action
 from dockyard.core.mount import Mount
+from dockyard.core.networks import EtcFiles, NetworkAttacher
 from dockyard.core.runtime import STDERR, STDOUT, ExitStatus, OutputStream, Runtime
-from dockyard.core.timefmt import rfc3339_ns
+from dockyard.core.timefmt import parse_rfc3339, rfc3339_ns
+from dockyard.core.events import CONTAINER, Event
 from dockyard.daemon import logs as logfile
+from dockyard.daemon import pstable
+from dockyard.daemon.services import container_queries as queries
+from dockyard.daemon.services.restartpolicy import RestartPolicy
 from dockyard.daemon.createconfig import build_config
 from dockyard.daemon.names import generate_name, validate_name
 from dockyard.daemon.outputhub import OutputHub, Subscription
-from dockyard.daemon.specgen import ContainerFiles, build_spec, hosts_file, resolv_conf
+from dockyard.daemon.specgen import ContainerFiles, SecurityDefaults, build_spec, hosts_file, resolv_conf
 from dockyard.daemon.users import resolve_user
-from dockyard.errors import EngineError, InvalidArgument, NotFound, RuntimeFailure, StartFailed
+from dockyard.errors import (Conflict, EngineError, Internal, InvalidArgument, NotFound, NotModified,
+                             RuntimeFailure, StartFailed)
 from dockyard.oci import runtime as oci
 from dockyard.oci.image import ImageConfig
 from dockyard.wire.models import containers as models
 
 _RUNNING = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
-_FILTERS = {"id", "name", "status", "label", "exited"}
+DEFAULT_STOP_TIMEOUT = 10
+# HostConfig resources ``update`` accepts (those our cgroups apply so far are
+# Memory, PidsLimit and CpuShares; the rest are recorded for inspect).
+_UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "PidsLimit", "CpuShares", "CpuPeriod",
+              "CpuQuota", "NanoCpus", "BlkioWeight")
 
 
 class ResolvedImage(Protocol):
@@ -71,6 +85,7 @@ class ContainerPaths:
     bundles_root: Path
     host_resolv_conf: Path = Path("/etc/resolv.conf")
     cgroup_parent: str = "dockyard"
+    security: SecurityDefaults = SecurityDefaults()  # daemon-wide security defaults + host facts
 
 
 class AttachStream:
@@ -92,8 +107,11 @@ class AttachStream:
 
 class ContainerService:
     def __init__(self, store: ContainerStore, images: ImageProvider, runtime: Runtime,
-                 paths: ContainerPaths) -> None:
+                 paths: ContainerPaths, events: EventBus | None = None,
+                 network: NetworkAttacher | None = None) -> None:
         self._store = store
+        self._network = network  # None: loopback-only containers (unit tests)
+        self._events: EventBus = events or NullEventBus()
         self._images = images
         self._runtime = runtime
         self._paths = paths
@@ -102,6 +120,8 @@ class ContainerService:
         self._exits: dict[str, int] = {}  # id -> number of exits seen (for next-exit waits)
         self._removed: dict[str, int] = {}  # id -> last exit code, for "removed" waiters
         self._locks: dict[str, threading.RLock] = {}
+        self._stopping: set[str] = set()  # manual stop/kill in progress: no restart policy
+        self._shutting_down = False
 
     # ------------------------------------------------------------ helpers
     def _dir(self, id: str) -> Path:
@@ -125,6 +145,11 @@ class ContainerService:
 
     def _save(self, id: str, state: ContainerState) -> None:
         self._store.save_state(id, state)
+
+    def _publish(self, rec: ContainerRecord, action: str, **extra: str) -> None:
+        # Docker's Actor.Attributes: the labels, then image and name (which win).
+        attrs = {**rec.config.labels, "image": rec.config.image, "name": rec.config.name, **extra}
+        self._events.publish(Event(CONTAINER, action, rec.id, attrs))
 
     def _files(self, id: str) -> ContainerFiles:
         d = self._dir(id)
@@ -163,9 +188,12 @@ class ContainerService:
                 host_resolv = ""
             files.resolv_conf.write_text(resolv_conf(host_resolv))
             self._log_path(id).touch()
+            if self._network is not None:
+                self._network.plan(config, body.get("NetworkingConfig"))
         except BaseException:
-            self._purge(id)
+            self._purge(id, publish=False)
             raise
+        self._publish(ContainerRecord(config, ContainerState()), "create")
         return {"Id": id, "Warnings": []}
 
     # ------------------------------------------------------------ start
@@ -174,6 +202,8 @@ class ContainerService:
         with self._lock(id):
             rec = self._store.get(id)
             lifecycle.transition(rec.state.status, Action.START, ref=ref)
+            with self._cond:
+                self._stopping.discard(id)
             try:
                 self._start_locked(rec)
             except BaseException as exc:
@@ -184,7 +214,9 @@ class ContainerService:
         id, cfg = rec.id, rec.config
         user = resolve_user(cfg.user, self._images.read_rootfs_file(id, "etc/passwd"),
                             self._images.read_rootfs_file(id, "etc/group"))
-        spec = build_spec(cfg, user, self._files(id), cgroup_parent=self._paths.cgroup_parent)
+        netns = self._network.sandbox(cfg) if self._network is not None else ""
+        spec = build_spec(cfg, user, self._files(id), cgroup_parent=self._paths.cgroup_parent,
+                          sec=self._paths.security, network_ns=netns)
         mounts = [Mount.from_json(m) for m in json.loads((self._dir(id) / "rootfs.json").read_text())]
         bundle = self._bundle(id)
         shutil.rmtree(bundle, ignore_errors=True)
@@ -192,6 +224,10 @@ class ContainerService:
         (bundle / "config.json").write_text(json.dumps(oci.to_json(spec)))
         try:
             self._runtime.create(id, bundle, mounts, self._log_path(id))
+            if self._network is not None:  # init waits before exec: its namespace is ready
+                files = self._files(id)
+                self._network.attach(cfg, f"/proc/{self._runtime.state(id).pid}/ns/net",
+                                     EtcFiles(hosts=files.hosts, resolv_conf=files.resolv_conf))
             out = self._runtime.attach(id)
             try:
                 self._runtime.start(id)
@@ -200,6 +236,8 @@ class ContainerService:
                 raise
         except BaseException:
             self._runtime.delete(id)
+            if self._network is not None:
+                self._network.detach(id)
             shutil.rmtree(bundle, ignore_errors=True)
             raise
         pid = self._runtime.state(id).pid
@@ -207,6 +245,7 @@ class ContainerService:
                                         pid=pid, exit_code=0, error="", oom_killed=False,
                                         started_at=rfc3339_ns()))
         threading.Thread(target=self._monitor, args=(id, out), name=f"monitor-{id[:12]}", daemon=True).start()
+        self._publish(rec, "start")
 
     def _start_failed(self, rec: ContainerRecord, exc: BaseException) -> None:
         """Record why start failed (State.Error, ExitCode as Docker: 126/127
@@ -238,18 +277,64 @@ class ContainerService:
             rec = self._store.get(id)
         except NotFound:
             return
+        policy = RestartPolicy.from_host_config(rec.config.host_config_json)
+        with self._cond:
+            manual = id in self._stopping or self._shutting_down
+        restart = (not manual and rec.state.status is Status.RUNNING
+                   and policy.should_restart(status.code, rec.state.restart_count))
+        action = Action.RESTART if restart else Action.EXIT
         self._save(id, rec.state.evolve(
-            status=lifecycle.transition(rec.state.status, Action.EXIT), pid=0, exit_code=status.code,
+            status=lifecycle.transition(rec.state.status, action), pid=0, exit_code=status.code,
             oom_killed=status.oom_killed, finished_at=rfc3339_ns(status.finished_at_ns)))
         self._runtime.delete(id)
+        if self._network is not None:
+            self._network.detach(id)
         shutil.rmtree(self._bundle(id), ignore_errors=True)
         self._hub(id).end()
+        if status.oom_killed:
+            self._publish(rec, "oom")
+        started = rec.state.started_at
+        duration = max(0, int(status.finished_at_ns / 1e9 - parse_rfc3339(started))) if started else 0
+        self._publish(rec, "die", exitCode=str(status.code), execDuration=str(duration))
         self._note_exit(id)
+        if restart:
+            delay = policy.delay(rec.state.restart_count)
+            timer = threading.Timer(delay, self._restart_by_policy, args=(id,))
+            timer.daemon = True
+            timer.start()
+            return
         if rec.config.auto_remove:
             try:
                 self._remove(id, force=True)
             except NotFound:
                 pass
+
+    def _restart_by_policy(self, id: str) -> None:
+        """The restart policy's start, after its back-off delay."""
+        with self._lock(id):
+            try:
+                rec = self._store.get(id)
+            except NotFound:
+                return
+            with self._cond:
+                cancelled = id in self._stopping or self._shutting_down
+            if rec.state.status is not Status.RESTARTING:
+                return
+            if cancelled:
+                self._save(id, rec.state.evolve(status=lifecycle.transition(rec.state.status, Action.EXIT)))
+                self._note_exit(id)
+                return
+            rec = ContainerRecord(rec.config, rec.state.evolve(restart_count=rec.state.restart_count + 1))
+            self._save(id, rec.state)
+            try:
+                self._start_locked(rec)
+            except BaseException as exc:  # noqa: BLE001 - recorded in State.Error
+                try:
+                    self._start_failed(rec, exc)
+                except EngineError:
+                    pass
+                return
+            self._publish(rec, "restart")
 
     def _note_exit(self, id: str) -> None:
         with self._cond:
@@ -319,49 +404,211 @@ class ContainerService:
 
     # ------------------------------------------------------------ queries
     def list_json(self, all: bool = False, limit: int = -1,
-                  filters: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
-        filters = filters or {}
-        for key in filters:
-            if key not in _FILTERS:
-                raise InvalidArgument(f"invalid filter '{key}'")
-        recs = sorted(self._store.list(), key=lambda r: r.config.created, reverse=True)
-        if limit is not None and limit > 0:
-            all = True
-        out = [r for r in recs if (all or r.state.status in _RUNNING) and _matches(r, filters)]
-        if limit is not None and limit > 0:
-            out = out[:limit]
-        now = time.time()
-        return [models.summary(r, now) for r in out]
+                  filters: Mapping[str, Sequence[str]] | None = None, size: bool = False) -> list[dict[str, Any]]:
+        out = queries.list_json(self._store, all=all, limit=limit, filters=filters,
+                                resolve_image=queries.resolve_image_id(self._images),
+                                size_of=self.size_of if size else None)
+        if self._network is not None:
+            for summary in out:
+                try:
+                    rec = self._store.get(summary["Id"])
+                except NotFound:
+                    continue
+                summary["Ports"], summary["NetworkSettings"]["Networks"] = self._network.summary(rec.config)
+        return out
 
-    def inspect_json(self, ref: str) -> dict[str, Any]:
+    def size_of(self, rec: ContainerRecord) -> tuple[int, int]:
+        """(SizeRw, SizeRootFs): the writable layer, and that plus the image."""
+        graph = queries.read_graph(self._dir(rec.id) / "rootfs.json", self._bundle(rec.id) / "rootfs")
+        rw = queries.dir_size(Path(graph["UpperDir"])) if "UpperDir" in graph else 0
+        image_size = 0
+        image_info = getattr(self._images, "inspect_json", None)
+        if image_info is not None:
+            try:
+                image_size = int(image_info(rec.config.image_id).get("Size", 0))
+            except EngineError:
+                pass
+        return rw, rw + image_size
+
+    def inspect_json(self, ref: str, size: bool = False) -> dict[str, Any]:
         rec = self._store.resolve(ref)
         files = self._files(rec.id)
-        graph: dict[str, str] = {}
-        try:
-            mounts = json.loads((self._dir(rec.id) / "rootfs.json").read_text())
-            for opt in mounts[0].get("options", []) if mounts else []:
-                key, _, value = opt.partition("=")
-                name = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}.get(key)
-                if name:
-                    graph[name] = value
-            graph["MergedDir"] = str(self._bundle(rec.id) / "rootfs")
-        except (OSError, ValueError):
-            pass
+        graph = queries.read_graph(self._dir(rec.id) / "rootfs.json", self._bundle(rec.id) / "rootfs")
         paths = models.ContainerPaths(log=str(self._log_path(rec.id)), hostname=str(files.hostname),
                                       hosts=str(files.hosts), resolv_conf=str(files.resolv_conf),
                                       graph_driver=graph)
-        return models.inspect(rec, paths)
+        out = models.inspect(rec, paths)
+        if self._network is not None:
+            out["NetworkSettings"] = self._network.settings(rec.config)
+        if size:
+            out["SizeRw"], out["SizeRootFs"] = self.size_of(rec)
+        return out
 
     def counts(self) -> dict[str, int]:
-        c = {"running": 0, "paused": 0, "stopped": 0}
-        for r in self._store.list():
-            if r.state.status is Status.PAUSED:
-                c["paused"] += 1
-            elif r.state.status in (Status.RUNNING, Status.RESTARTING):
-                c["running"] += 1
-            else:
-                c["stopped"] += 1
-        return c
+        return queries.counts(self._store)
+
+    def top(self, ref: str, ps_args: str | None = None) -> dict[str, Any]:
+        """``docker top``: host ``ps`` filtered to the container's cgroup, as Docker does."""
+        import subprocess
+
+        rec = self._store.resolve(ref)
+        if rec.state.status not in (Status.RUNNING, Status.PAUSED):
+            raise Conflict(f"Container {rec.id} is not running")
+        args = pstable.ps_args(ps_args)
+        pids = self._runtime.pids(rec.id)
+        try:
+            done = subprocess.run(["ps", *args], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise Internal(f"error running ps: {exc}") from exc
+        if done.returncode != 0:
+            raise Internal(f"ps: {done.stderr.strip() or done.stdout.strip()}")
+        return pstable.parse(done.stdout, pids)
+
+    # ------------------------------------------------------------ stop, kill, restart
+    def stop(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        """SIGTERM (or the stop signal), then SIGKILL after ``timeout`` seconds
+        (default: the container's StopTimeout, else 10; -1 waits forever).
+        NotModified (304) when it is not running."""
+        rec = self._store.resolve(ref)
+        if rec.state.status not in _RUNNING:
+            raise NotModified(f"container {ref} is already stopped")
+        sig = _signal_number(signal or rec.config.stop_signal)
+        if timeout is None:
+            stop_timeout = rec.config.config_json.get("StopTimeout")
+            timeout = stop_timeout if isinstance(stop_timeout, int) else DEFAULT_STOP_TIMEOUT
+        with self._cond:
+            self._stopping.add(rec.id)
+        if self._store.get(rec.id).state.status is Status.RESTARTING:
+            self._await_stopped(rec.id, 5.0)  # the pending restart sees _stopping and gives up
+        else:
+            self._signal(rec, sig)
+            if not self._await_stopped(rec.id, float("inf") if timeout < 0 else float(timeout)):
+                self._signal(rec, int(signals.SIGKILL))
+                if not self._await_stopped(rec.id, 30.0):
+                    raise Internal(f"container {rec.id} did not stop after SIGKILL")
+        self._publish(rec, "stop")
+
+    def kill(self, ref: str, signal: str | int | None = None) -> None:
+        """Send ``signal`` (default SIGKILL); Conflict (409) when not running.
+        With SIGKILL, returns once the container has exited, as Docker does."""
+        rec = self._store.resolve(ref)
+        sig = _signal_number(signal, int(signals.SIGKILL))
+        if rec.state.status not in (Status.RUNNING, Status.PAUSED):
+            raise Conflict(f"Cannot kill container: {ref}: Container {rec.id} is not running")
+        if sig == signals.SIGKILL or _signal_number(rec.config.stop_signal) == sig:
+            with self._cond:
+                self._stopping.add(rec.id)  # a fatal signal disables the restart policy
+        try:
+            self._signal(rec, sig)
+        except Conflict:
+            raise Conflict(f"Cannot kill container: {ref}: Container {rec.id} is not running") from None
+        if sig == signals.SIGKILL:
+            self._await_stopped(rec.id, 30.0)
+
+    def _signal(self, rec: ContainerRecord, sig: int) -> None:
+        self._publish(rec, "kill", signal=str(sig))
+        try:
+            self._runtime.kill(rec.id, sig)
+        except NotFound:
+            raise Conflict(f"Container {rec.id} is not running") from None
+        # A frozen process only receives the signal once thawed: Docker unpauses
+        # a paused container for SIGKILL and for its stop signal.
+        if self._store.get(rec.id).state.status is Status.PAUSED and (
+                sig == signals.SIGKILL or sig == _signal_number(rec.config.stop_signal)):
+            self._runtime.resume(rec.id)
+
+    def restart(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
+        rec = self._store.resolve(ref)
+        if rec.state.status in _RUNNING:
+            self.stop(rec.id, timeout=timeout, signal=signal)
+        self.start(rec.id)
+        self._publish(self._store.get(rec.id), "restart")
+
+    # ------------------------------------------------------------ pause
+    def pause(self, ref: str) -> None:
+        id = self._store.resolve(ref).id
+        with self._lock(id):
+            rec = self._store.get(id)
+            nxt = lifecycle.transition(rec.state.status, Action.PAUSE, ref=id)
+            self._runtime.pause(id)
+            self._save(id, rec.state.evolve(status=nxt))
+        self._publish(rec, "pause")
+
+    def unpause(self, ref: str) -> None:
+        id = self._store.resolve(ref).id
+        with self._lock(id):
+            rec = self._store.get(id)
+            nxt = lifecycle.transition(rec.state.status, Action.UNPAUSE, ref=id)
+            self._runtime.resume(id)
+            self._save(id, rec.state.evolve(status=nxt))
+        self._publish(rec, "unpause")
+
+    # ------------------------------------------------------------ rename, update
+    def rename(self, ref: str, new_name: str) -> None:
+        if not new_name:
+            raise InvalidArgument("Neither old nor new names may be empty")
+        name = validate_name(new_name)
+        rec = self._store.resolve(ref)
+        if rec.name == name:
+            raise InvalidArgument("Renaming a container with the same name as its current name")
+        self._store.rename(rec.id, name)
+        self._publish(self._store.get(rec.id), "rename", oldName="/" + rec.name)
+
+    def update(self, ref: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /containers/{id}/update``: restart policy and cgroup limits."""
+        if not isinstance(body, dict):
+            raise InvalidArgument("invalid JSON: update config must be a JSON object")
+        id = self._store.resolve(ref).id
+        with self._lock(id):
+            rec = self._store.get(id)
+            if rec.state.status is Status.REMOVING or rec.state.status is Status.DEAD:
+                raise Conflict(f"Cannot update container {id}: container is marked for removal and "
+                               "cannot be \"update\"")
+            host = dict(rec.config.host_config_json)
+            if "RestartPolicy" in body and body["RestartPolicy"] is not None:
+                policy = RestartPolicy.from_json(body["RestartPolicy"])
+                if rec.config.auto_remove and policy.enabled:
+                    raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled "
+                                          "for the container")
+                host["RestartPolicy"] = policy.to_json()
+            resources = {k: v for k, v in body.items() if k in _UPDATABLE and v is not None}
+            for key, value in resources.items():
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise InvalidArgument(f"invalid JSON: {key} must be an integer")
+            host.update(resources)
+            if rec.state.status in (Status.RUNNING, Status.PAUSED) and resources:
+                self._runtime.update(id, oci.Resources(
+                    memory_limit=resources.get("Memory") or None,
+                    pids_limit=resources.get("PidsLimit"),
+                    cpu_shares=resources.get("CpuShares") or None))
+            from dataclasses import replace
+
+            self._store.save_config(id, replace(rec.config, host_config_json=host))
+        self._publish(rec, "update")
+        return {"Warnings": []}
+
+    # ------------------------------------------------------------ prune
+    def prune(self, filters: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+        """Remove every stopped container matching ``until`` / ``label`` / ``label!``."""
+        from dockyard.daemon import prunefilters
+
+        match = prunefilters.compile(filters or {}, now=time.time())
+        deleted: list[str] = []
+        reclaimed = 0
+        for rec in self._store.list():
+            if rec.state.status in _RUNNING or rec.state.status is Status.REMOVING:
+                continue
+            if not match(parse_rfc3339(rec.config.created), rec.config.labels):
+                continue
+            rw = self.size_of(rec)[0]
+            try:
+                self._remove(rec.id, force=False)
+            except (Conflict, NotFound, NotModified):
+                continue  # started or removed meanwhile
+            deleted.append(rec.id)
+            reclaimed += rw
+        self._events.publish(Event(CONTAINER, "prune", "", {"reclaimed": str(reclaimed)}))
+        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     # ------------------------------------------------------------ remove
     def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
@@ -374,23 +621,41 @@ class ContainerService:
             action = Action.FORCE_REMOVE if force else Action.REMOVE
             lifecycle.transition(rec.state.status, action, ref=ref or "/" + rec.name)
             if rec.state.status in _RUNNING:
-                self._runtime.kill(id, signals.SIGKILL)
+                with self._cond:
+                    self._stopping.add(id)
+                self._publish(rec, "kill", signal=str(int(signals.SIGKILL)))
+                try:
+                    self._runtime.kill(id, signals.SIGKILL)
+                except (NotFound, Conflict):
+                    pass  # exited meanwhile (or restarting): nothing to kill
+                if rec.state.status is Status.PAUSED:
+                    self._runtime.resume(id)
                 self._await_stopped(id, timeout=15.0)
             rec = self._store.get(id)
             self._save(id, rec.state.evolve(status=Status.REMOVING))
             self._purge(id, exit_code=rec.state.exit_code)
+            self._publish(rec, "destroy")
 
-    def _await_stopped(self, id: str, timeout: float) -> None:
+    def _await_stopped(self, id: str, timeout: float) -> bool:
+        """True once ``id`` is not running (or gone); False after ``timeout``."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while time.monotonic() < deadline:
-                if self._store.get(id).state.status not in _RUNNING:
-                    return
-                self._cond.wait(timeout=0.1)
+            while True:
+                try:
+                    if self._store.get(id).state.status not in _RUNNING:
+                        return True
+                except NotFound:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(timeout=min(left, 0.1))
 
-    def _purge(self, id: str, exit_code: int = 0) -> None:
+    def _purge(self, id: str, exit_code: int = 0, publish: bool = True) -> None:
         """Remove every trace of ``id``: runtime state, snapshot, files, row."""
         self._runtime.delete(id)
+        if self._network is not None:
+            self._network.forget(id)
         self._images.remove_rootfs(id)
         shutil.rmtree(self._bundle(id), ignore_errors=True)
         shutil.rmtree(self._dir(id), ignore_errors=True)
@@ -402,6 +667,7 @@ class ContainerService:
             hub = self._hubs.pop(id, None)
             self._exits.pop(id, None)
             self._locks.pop(id, None)
+            self._stopping.discard(id)
             self._removed[id] = exit_code
             if len(self._removed) > 1024:  # bounded: only recent removals are waited on
                 self._removed.pop(next(iter(self._removed)))
@@ -412,9 +678,13 @@ class ContainerService:
     def stop_all(self, timeout: float = 10.0) -> None:
         """Daemon shutdown: SIGTERM (or the stop signal) to every running
         container, SIGKILL to those still running after ``timeout``."""
+        with self._cond:
+            self._shutting_down = True
         running = [r for r in self._store.list() if r.state.status in _RUNNING]
         for rec in running:
             try:
+                if rec.state.status is Status.PAUSED:
+                    self._runtime.resume(rec.id)
                 self._runtime.kill(rec.id, _signal_number(rec.config.stop_signal))
             except Exception:  # noqa: BLE001 - best effort; SIGKILL follows
                 pass
@@ -449,35 +719,17 @@ class ContainerService:
                 self._runtime.delete(id)
 
 
-def _signal_number(name: str) -> int:
-    """"SIGTERM", "TERM" or "15" -> 15; SIGTERM when empty."""
-    if not name:
-        return int(signals.SIGTERM)
-    if name.isdigit():
-        return int(name)
+def _signal_number(name: str | int | None, default: int = int(signals.SIGTERM)) -> int:
+    """"SIGTERM", "TERM" or "15" -> 15; ``default`` when empty (moby ``signal.ParseSignal``)."""
+    if name is None or name == "":
+        return default
+    if isinstance(name, int) or name.isdigit():
+        n = int(name)
+        if not 0 < n < signals.NSIG:
+            raise InvalidArgument(f"Invalid signal: {name}")
+        return n
     upper = name.upper()
     try:
         return int(signals.Signals[upper if upper.startswith("SIG") else "SIG" + upper])
     except KeyError:
-        raise InvalidArgument(f"invalid signal: {name}") from None
-
-
-def _matches(rec: ContainerRecord, filters: Mapping[str, Sequence[str]]) -> bool:
-    for key, values in filters.items():
-        if not values:
-            continue
-        if key == "id" and not any(rec.id.startswith(v) for v in values):
-            return False
-        if key == "name" and not any(v.lstrip("/") in rec.name for v in values):
-            return False
-        if key == "status" and rec.state.status.value not in values:
-            return False
-        if key == "exited" and (rec.state.status is not Status.EXITED
-                                or str(rec.state.exit_code) not in values):
-            return False
-        if key == "label":
-            for v in values:
-                k, eq, want = v.partition("=")
-                if k not in rec.config.labels or (eq and rec.config.labels[k] != want):
-                    return False
-    return True
+        raise InvalidArgument(f"Invalid signal: {name}") from None

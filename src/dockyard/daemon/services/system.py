@@ -127,6 +127,21 @@ class SystemService:
             "BuildTime": "",
         }
 
+    def df_json(self) -> dict[str, Any]:
+        """``GET /system/df``: images (with how many containers use each),
+        containers with their sizes, no volumes or build cache yet."""
+        containers = getattr(self._containers, "list_json")(True, -1, {}, size=True)
+        images = getattr(self._images, "list_json")(False, {})
+        users: dict[str, int] = {}
+        for c in containers:
+            users[c.get("ImageID", "")] = users.get(c.get("ImageID", ""), 0) + 1
+        layers = 0
+        for img in images:
+            img["Containers"] = users.get(img.get("Id", ""), 0)
+            layers += int(img.get("Size", 0))
+        return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": [],
+                "BuildCache": []}
+
     def info_json(self) -> dict[str, Any]:
         counts = self._containers.counts()
         running = int(counts.get("running", 0))

@@ -12,7 +12,9 @@ import os
 import signal
 from pathlib import Path
 
+from dockyard.errors import RuntimeFailure
 from dockyard.oci.runtime import Resources
+from dockyard.runtime.cgroups import freezer
 from dockyard.runtime.cgroups.base import RmdirFn, kill_all, read_pids, remove_dirs, write
 
 
@@ -56,6 +58,21 @@ class CgroupV1:
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         kill_all(self.dirs.values(), sig)
+
+    def freeze(self) -> None:
+        d = self._dir_for("freezer")
+        if d is None:
+            raise RuntimeFailure("the freezer cgroup controller is not mounted", step="freezer")
+        freezer.freeze_v1(d)
+
+    def thaw(self) -> None:
+        d = self._dir_for("freezer")
+        if d is not None:
+            freezer.thaw_v1(d)
+
+    def frozen(self) -> bool:
+        d = self._dir_for("freezer")
+        return d is not None and freezer.frozen_v1(d)
 
     def destroy(self) -> None:
         remove_dirs(self.dirs.values(), self._rmdir)

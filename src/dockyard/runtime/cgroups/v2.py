@@ -12,6 +12,7 @@ import signal
 from pathlib import Path
 
 from dockyard.oci.runtime import Resources
+from dockyard.runtime.cgroups import freezer
 from dockyard.runtime.cgroups.base import RmdirFn, kill_all, read_pids, remove_dirs, write
 
 WANTED = ("cpu", "memory", "pids")
@@ -67,6 +68,15 @@ class CgroupV2:
         if sig == signal.SIGKILL and (self.path / "cgroup.kill").exists():
             write(self.path / "cgroup.kill", "1")
         kill_all([self.path], sig)
+
+    def freeze(self) -> None:
+        freezer.freeze_v2(self.path)
+
+    def thaw(self) -> None:
+        freezer.thaw_v2(self.path)
+
+    def frozen(self) -> bool:
+        return freezer.frozen_v2(self.path)
 
     def destroy(self) -> None:
         remove_dirs([self.path], self._rmdir)

@@ -29,6 +29,31 @@ if os.uname().machine in ("aarch64", "arm64"):
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+_PR_SET_KEEPCAPS = 8
+_PR_SET_SECCOMP = 22
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_RAISE = 2
+_SECCOMP_MODE_FILTER = 2
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+_SYS_CAPSET = 126 if os.uname().machine not in ("aarch64", "arm64") else 91
+_SYS_CLOSE_RANGE = 436  # same number on every arch
+_CLOSE_RANGE_CLOEXEC = 1 << 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 # linux/sockios.h, net/if.h
 _SIOCGIFFLAGS = 0x8913
@@ -116,6 +141,9 @@ class LinuxSyscalls:
     def chdir(self, path: str) -> None:
         os.chdir(path)
 
+    def getcwd(self) -> str:
+        return os.getcwd()
+
     def mkdir_p(self, path: str, mode: int = 0o755) -> None:
         os.makedirs(path, mode, exist_ok=True)
 
@@ -125,6 +153,47 @@ class LinuxSyscalls:
     def write_file(self, path: str, data: str) -> None:
         with open(path, "w") as f:
             f.write(data)
+
+    def set_no_new_privs(self) -> None:
+        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+
+    def set_keep_caps(self, keep: bool) -> None:
+        _check(_libc.prctl(_PR_SET_KEEPCAPS, int(keep), 0, 0, 0), "prctl(PR_SET_KEEPCAPS)")
+
+    def drop_bounding(self, cap: int) -> None:
+        _check(_libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), f"prctl(PR_CAPBSET_DROP, {cap})")
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        # capset(2) with version 3: two 32-bit words per set, low word first.
+        header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (_CapData * 2)(
+            _CapData(effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF, inheritable & 0xFFFFFFFF),
+            _CapData(effective >> 32, permitted >> 32, inheritable >> 32),
+        )
+        _check(_libc.syscall(_SYS_CAPSET, ctypes.byref(header), data), "capset")
+
+    def raise_ambient(self, cap: int) -> None:
+        _check(_libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, cap, 0, 0), f"raise ambient {cap}")
+
+    def seccomp_load(self, bpf: bytes) -> None:
+        buf = ctypes.create_string_buffer(bpf, len(bpf))
+        prog = _SockFprog(len(bpf) // 8, ctypes.addressof(buf))
+        _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+
+    def set_dumpable(self, dumpable: bool) -> None:
+        _check(_libc.prctl(_PR_SET_DUMPABLE, int(dumpable), 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+
+    def cloexec_from(self, lowfd: int) -> None:
+        ret = _libc.syscall(_SYS_CLOSE_RANGE, ctypes.c_uint(lowfd), ctypes.c_uint(0xFFFFFFFF),
+                            ctypes.c_uint(_CLOSE_RANGE_CLOEXEC))
+        if ret < 0:  # kernels before 5.11: mark each open fd by hand
+            for name in os.listdir("/proc/self/fd"):
+                fd = int(name)
+                if fd >= lowfd:
+                    try:
+                        os.set_inheritable(fd, False)
+                    except OSError:
+                        pass
 
     def execve(self, path: str, args: Sequence[str], env: Sequence[str]) -> None:
         envmap = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)

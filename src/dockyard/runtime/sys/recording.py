@@ -76,6 +76,11 @@ class RecordingSyscalls:
     def chdir(self, path: str) -> None:
         self._record("chdir", path)
 
+    def getcwd(self) -> str:
+        self._record("getcwd")
+        chdirs = [c[1] for c in self.calls if c[0] == "chdir"]
+        return chdirs[-1] if chdirs else "/"
+
     def mkdir_p(self, path: str, mode: int = 0o755) -> None:
         self._record("mkdir_p", path)
         self.files.setdefault(path, stat_mod.S_IFDIR | mode)
@@ -88,6 +93,30 @@ class RecordingSyscalls:
 
     def write_file(self, path: str, data: str) -> None:
         self._record("write_file", path, data)
+
+    def set_no_new_privs(self) -> None:
+        self._record("set_no_new_privs")
+
+    def set_keep_caps(self, keep: bool) -> None:
+        self._record("set_keep_caps", keep)
+
+    def drop_bounding(self, cap: int) -> None:
+        self._record("drop_bounding", cap)
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        self._record("capset", effective, permitted, inheritable)
+
+    def raise_ambient(self, cap: int) -> None:
+        self._record("raise_ambient", cap)
+
+    def seccomp_load(self, bpf: bytes) -> None:
+        self._record("seccomp_load", bpf)
+
+    def set_dumpable(self, dumpable: bool) -> None:
+        self._record("set_dumpable", dumpable)
+
+    def cloexec_from(self, lowfd: int) -> None:
+        self._record("cloexec_from", lowfd)
 
     def execve(self, path: str, args: Sequence[str], env: Sequence[str]) -> None:
         self._record("execve", path, tuple(args), tuple(env))

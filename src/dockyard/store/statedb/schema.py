@@ -16,6 +16,16 @@
     ├── config         TEXT             ContainerConfig.to_json()
     └── state          TEXT             ContainerState.to_json()
 
+    networks                            one row per network
+    ├── id             TEXT PK          64 hex
+    ├── name           TEXT UNIQUE
+    └── record         TEXT             NetworkRecord.to_json()
+
+    endpoints                           a container's membership of a network
+    ├── container_id   TEXT ┐ PK
+    ├── network_id     TEXT ┘           -> networks.id
+    └── record         TEXT             EndpointRecord.to_json()
+
 Every change to this drawing is a new entry appended to ``MIGRATIONS`` (never
 edit an applied one), in the spirit of containerd ``core/metadata/migrations.go``.
 """
@@ -44,6 +54,20 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT NOT NULL UNIQUE,
         config TEXT NOT NULL,
         state TEXT NOT NULL
+    );
+    """,
+    # 3: networks and their endpoints (one per container and network)
+    """
+    CREATE TABLE networks (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    );
+    CREATE TABLE endpoints (
+        container_id TEXT NOT NULL,
+        network_id TEXT NOT NULL REFERENCES networks(id),
+        record TEXT NOT NULL,
+        PRIMARY KEY (container_id, network_id)
     );
     """,
 )

@@ -188,8 +188,14 @@ class SqliteContainerStore:
             if cur.rowcount == 0:
                 raise NotFound(f"No such container: {id}")
 
+    def save_config(self, id: str, config: ContainerConfig) -> None:
+        with self._db.transaction() as c:
+            cur = c.execute("UPDATE containers SET config = ? WHERE id = ?", (json.dumps(config.to_json()), id))
+            if cur.rowcount == 0:
+                raise NotFound(f"No such container: {id}")
+
     def rename(self, id: str, new_name: str) -> None:
-        """Change the name (not in the protocol yet; ``docker rename``). AlreadyExists if taken."""
+        """Change the name (``docker rename``). AlreadyExists if taken."""
         new_name = new_name.lstrip("/")
         with self._db.transaction() as c:
             rec = self.get(id)

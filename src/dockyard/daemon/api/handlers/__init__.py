@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..routes import Router
-from . import containers, images, system
+from . import containers, imagefs, images, images_registry, networks, system
 
 
 def build_router(services: Any) -> Router:
     router = Router()
-    for module in (system, containers, images):
+    for module in (system, containers, images, images_registry, networks, imagefs):
         for method, template, handler in module.routes(services):
             router.add(method, template, handler)
     return router

@@ -141,10 +141,57 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
     def list_(req: Request) -> Response:
         parsed = filters.parse(req.query_str("filters"), LIST_FILTERS)
         limit = req.query_int("limit", -1)
-        return Response.json(containers.list_json(req.query_bool("all"), limit, parsed))
+        return Response.json(containers.list_json(req.query_bool("all"), limit, parsed,
+                                                  size=req.query_bool("size")))
 
     def inspect(req: Request) -> Response:
-        return Response.json(containers.inspect_json(req.params["id"]))
+        return Response.json(containers.inspect_json(req.params["id"], size=req.query_bool("size")))
+
+    def _timeout(req: Request) -> int | None:
+        # API 1.42+ also accepts "timeout"; older clients send "t".
+        raw = req.query_str("t")
+        if raw is None:
+            raw = req.query_str("timeout")
+        if raw is None or raw == "":
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidArgument(f"invalid value for t: {raw!r}: not an integer") from None
+
+    def stop(req: Request) -> Response:
+        containers.stop(req.params["id"], timeout=_timeout(req), signal=req.query_str("signal") or None)
+        return Response.empty(204)
+
+    def restart(req: Request) -> Response:
+        containers.restart(req.params["id"], timeout=_timeout(req), signal=req.query_str("signal") or None)
+        return Response.empty(204)
+
+    def kill(req: Request) -> Response:
+        containers.kill(req.params["id"], req.query_str("signal") or None)
+        return Response.empty(204)
+
+    def pause(req: Request) -> Response:
+        containers.pause(req.params["id"])
+        return Response.empty(204)
+
+    def unpause(req: Request) -> Response:
+        containers.unpause(req.params["id"])
+        return Response.empty(204)
+
+    def rename(req: Request) -> Response:
+        containers.rename(req.params["id"], req.query_str("name") or "")
+        return Response.empty(204)
+
+    def update(req: Request) -> Response:
+        return Response.json(containers.update(req.params["id"], req.json_body()))
+
+    def top(req: Request) -> Response:
+        return Response.json(containers.top(req.params["id"], req.query_str("ps_args")))
+
+    def prune(req: Request) -> Response:
+        parsed = filters.parse(req.query_str("filters"), ("until", "label", "label!"))
+        return Response.json(containers.prune(parsed))
 
     def remove(req: Request) -> Response:
         containers.remove(req.params["id"], force=req.query_bool("force"), volumes=req.query_bool("v"))
@@ -153,6 +200,15 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
     return [
         ("POST", "/containers/create", create),
         ("GET", "/containers/json", list_),
+        ("POST", "/containers/prune", prune),
+        ("POST", "/containers/{id}/stop", stop),
+        ("POST", "/containers/{id}/restart", restart),
+        ("POST", "/containers/{id}/kill", kill),
+        ("POST", "/containers/{id}/pause", pause),
+        ("POST", "/containers/{id}/unpause", unpause),
+        ("POST", "/containers/{id}/rename", rename),
+        ("POST", "/containers/{id}/update", update),
+        ("GET", "/containers/{id}/top", top),
         ("POST", "/containers/{id}/start", start),
         ("POST", "/containers/{id}/wait", wait),
         ("POST", "/containers/{id}/attach", attach),
