@@ -23,13 +23,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # --- 1. apt packages ---------------------------------------------------------
-apt_pkgs=(busybox-static iproute2)
+apt_pkgs=(busybox-static iproute2 libseccomp2)  # libseccomp2: compiles seccomp profiles (runtime/seccomp.py)
+# static isolation probe run inside containers (tests/integration/security/probe.c)
+[ "${1:-}" = "--with-tests" ] && apt_pkgs+=(gcc libc6-dev)
 if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then
   apt_pkgs+=(docker.io)  # only its client is used: the reference `docker` CLI
 fi
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(skopeo umoci)  # image-format round trips (tests/integration/image)
 # registry server: skopeo interop, htpasswd -B for auth tests, Debian's registry for bench/
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(apache2-utils docker-registry)
+# registry client tests: skopeo both ways, openssl signs the test token server's JWTs
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(skopeo openssl)
 
 pick_python() {
   local c

@@ -76,6 +76,12 @@ def cgroup_leaves(parent: str) -> list[Path]:
     return [c for d in cgroup_dirs(parent) for c in d.iterdir() if c.is_dir()]
 
 
+def _empty_config(base: Path) -> Path:
+    path = base / "daemon.json"
+    path.write_text("{}\n")
+    return path
+
+
 def start_daemon(base: Path, net: tuple[str, str, str] | None = None) -> Daemon:
     """``net``: (bridge, chain prefix, pool) to reuse, e.g. to restart a daemon."""
     data_root, exec_root = base / "data", base / "exec"
@@ -92,7 +98,10 @@ def start_daemon(base: Path, net: tuple[str, str, str] | None = None) -> Daemon:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dockyard.daemon.main", "--data-root", str(data_root), "--exec-root",
              str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent, "--bridge-name", bridge,
-             "--iptables-chain-prefix", chain, "--default-address-pool", pool],
+             "--iptables-chain-prefix", chain, "--default-address-pool", pool,
+             # No test may reach outside the host: registries must be on loopback,
+             # and the host's /etc/dockyard/daemon.json must not change the test.
+             "--registry-loopback-only", "--config-file", str(_empty_config(base))],
             stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
     d = Daemon(data_root, exec_root, socket, parent, proc, bridge, chain)
     deadline = time.monotonic() + 20

@@ -198,3 +198,43 @@ def test_system_df_and_info_counts(daemon: Daemon) -> None:
         assert cp.returncode == 0, cp.stderr
     finally:
         daemon.cli("rm", "-f", cid)
+
+
+def test_docker_py_lifecycle(daemon: Daemon) -> None:
+    import docker
+
+    client = docker.DockerClient(base_url=daemon.host, version="auto", timeout=60)
+    c = client.containers.run("busybox", ["sleep", "300"], detach=True, name="lc-py", labels={"py": "1"})
+    try:
+        c.pause()
+        c.reload()
+        assert c.status == "paused"
+        c.unpause()
+        top = c.top()
+        assert "PID" in top["Titles"] and top["Processes"]
+        c.rename("lc-py2")
+        c.reload()
+        assert c.name == "lc-py2"
+        c.update(restart_policy={"Name": "unless-stopped"})
+        assert c.attrs["HostConfig"]["RestartPolicy"]["Name"] in ("no", "unless-stopped")
+        c.reload()
+        assert c.attrs["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+        c.restart(timeout=0)
+        c.reload()
+        assert c.status == "running" and c.attrs["State"]["Pid"] > 0
+        c.stop(timeout=0)
+        c.reload()
+        assert c.status == "exited" and c.attrs["State"]["ExitCode"] == 137
+        assert [x.name for x in client.containers.list(all=True, filters={"label": "py=1"})] == ["lc-py2"]
+        events = client.events(since=int(time.time()) - 30, until=int(time.time()) + 1, decode=True,
+                               filters={"container": c.id})
+        seen = [e["Action"] for e in events]
+        assert {"pause", "unpause", "rename", "update", "kill", "die", "stop", "restart"} <= set(seen)
+        result = client.containers.prune(filters={"label": "py=1"})
+        assert result["ContainersDeleted"] == [c.id]
+    finally:
+        try:
+            c.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        client.close()

@@ -51,6 +51,11 @@ def test_push_remove_pull_by_tag_and_digest_then_run(daemon: Daemon, registry: D
     assert f"{registry.host}/dy/bb@{digest}" in inspect(daemon, name)["RepoDigests"]
     assert run(daemon, "run", "--rm", name, "echo", "pulled").stdout == b"pulled\n"
     run(daemon, "rmi", name, check=True)
+    implicit = run(daemon, "run", "--rm", name, "echo", "implicit")  # --pull missing (the default)
+    assert implicit.stdout == b"implicit\n" and f"Unable to find image '{name}' locally" in implicit.stderr.decode()
+    never = run(daemon, "run", "--rm", "--pull", "never", f"{registry.host}/dy/bb:absent", "true")
+    assert never.returncode == 125
+    run(daemon, "rmi", name, check=True)
     by_digest = f"{registry.host}/dy/bb@{digest}"
     run(daemon, "pull", by_digest, check=True)
     assert inspect(daemon, by_digest)["RepoTags"] == ["busybox:latest"]

@@ -7,27 +7,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+
+from dockyard.cli.record import Options
+
+# Annotations only: importing typing costs the CLI ~3 ms per command.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class NetSpecError(ValueError):
     pass
 
 
-@dataclass(slots=True)
-class NetOptions:
-    publish: list[str] = field(default_factory=list)
+class NetOptions(Options):
+    publish: list[str] = []
     publish_all: bool = False
-    expose: list[str] = field(default_factory=list)
+    expose: list[str] = []
     network: str = ""
     ip: str = ""
-    aliases: list[str] = field(default_factory=list)
-    dns: list[str] = field(default_factory=list)
-    dns_search: list[str] = field(default_factory=list)
-    dns_option: list[str] = field(default_factory=list)
-    add_host: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
+    aliases: list[str] = []
+    dns: list[str] = []
+    dns_search: list[str] = []
+    dns_option: list[str] = []
+    add_host: list[str] = []
+    links: list[str] = []
     mac_address: str = ""
     domainname: str = ""
 
@@ -59,7 +63,7 @@ def parse_publish(value: str) -> list[tuple[str, str, str]]:
     c_lo, c_hi = _range(container, "containerPort")
     if host:
         h_lo, h_hi = _range(host, "hostPort")
-        if c_hi - c_lo != h_hi - h_lo and h_lo != h_hi:
+        if c_hi - c_lo != h_hi - h_lo and h_lo != h_hi and c_lo != c_hi:
             raise NetSpecError(f"invalid ranges specified for container and host Ports: {container} and {host}")
     out = []
     for i, port in enumerate(range(c_lo, c_hi + 1)):

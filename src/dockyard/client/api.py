@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO
 
 from dockyard.errors import DaemonUnreachable
 
 from .errors import error_from_response
 from .streams import demux, socket_chunks
 from .transport import Response, UnixTransport
+
+# Annotations only: importing typing costs the CLI ~3 ms per command.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
 API_PREFIX = "/v1.47"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterable, Iterator
-from urllib.parse import quote, urlencode
 
 from dockyard.errors import DaemonUnreachable, InvalidArgument, PermissionDenied
 
@@ -207,6 +206,25 @@ class UnixTransport:
         if self._idle is not None:
             self._idle.close()
             self._idle = None
+
+
+# Percent-encoding by hand: urllib.parse costs ~3 ms of every CLI start-up.
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def quote(text: str, safe: str = "") -> str:
+    """RFC 3986 percent-encoding of UTF-8 ``text``, keeping ``safe`` characters."""
+    keep = _UNRESERVED | frozenset(safe.encode())
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in text.encode())
+
+
+def urlencode(items: dict[str, object], doseq: bool = False) -> str:
+    """``k=v&k2=v2``; with ``doseq`` a list value repeats its key."""
+    pairs = []
+    for key, value in items.items():
+        values = value if doseq and isinstance(value, (list, tuple)) else [value]
+        pairs += [f"{quote(key)}={quote(str(v))}" for v in values]
+    return "&".join(pairs)
 
 
 def _head(method: str, path: str, query: dict[str, object] | None, headers: dict[str, str] | None, body: object) -> bytes:

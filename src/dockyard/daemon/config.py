@@ -30,6 +30,7 @@ class DaemonConfig:
     registry_mirrors: tuple[str, ...] = ()
     insecure_registries: tuple[str, ...] = ()
     certs_dir: Path = Path("/etc/dockyard/certs.d")
+    registry_loopback_only: bool = False  # refuse every registry not on this host (tests, air-gapped hosts)
 
     @property
     def pid_file(self) -> Path:
@@ -78,6 +79,8 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("--registry-mirror", action="append", default=[], help="mirror of Docker Hub (URL)")
     p.add_argument("--insecure-registry", action="append", default=[], help="registry allowed over plain HTTP")
     p.add_argument("--certs-dir", default=None, help="per-registry CA/client certificates (certs.d layout)")
+    p.add_argument("--registry-loopback-only", action="store_true",
+                   help="never contact a registry that is not on this host (no Docker Hub)")
     a = p.parse_args(argv)
     exec_root = Path(a.exec_root)
     socket_path = parse_host(a.host) if a.host else exec_root / "dockyard.sock"
@@ -96,7 +99,8 @@ def _registry_args(a: argparse.Namespace) -> dict[str, object]:
     path = Path(a.config_file) if a.config_file else daemonjson.DEFAULT_CONFIG_FILE
     doc = daemonjson.read(path, explicit=a.config_file is not None)
     reg = daemonjson.registry_settings(doc, a.registry_mirror, a.insecure_registry, a.certs_dir)
-    return {"registry_mirrors": reg.mirrors, "insecure_registries": reg.insecure, "certs_dir": reg.certs_dir}
+    return {"registry_mirrors": reg.mirrors, "insecure_registries": reg.insecure, "certs_dir": reg.certs_dir,
+            "registry_loopback_only": bool(a.registry_loopback_only)}
 
 
 def _network_args(a: argparse.Namespace) -> dict[str, object]:

@@ -128,7 +128,8 @@ def build_spec(config: ContainerConfig, user: ExecUser, files: ContainerFiles, *
             resources=oci.Resources(devices=PRIVILEGED_DEVICE_RULES if privileged else DEVICE_RULES),
             masked_paths=masked,
             readonly_paths=readonly,
-            sysctl={**NETWORK_SYSCTLS, **_str_map(host.get("Sysctls"))},
+            # Docker's defaults only in a new network namespace (a joined one has them already)
+            sysctl={**(NETWORK_SYSCTLS if network_ns == "" else {}), **_str_map(host.get("Sysctls"))},
             seccomp=_seccomp(opts.seccomp, privileged, caps, sec),
             devices=sec.host_devices if privileged else (),
         ),

@@ -72,9 +72,11 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
 
 def _remotes(cfg: DaemonConfig) -> "RegistryRemotes":
     from dockyard.registry.client import RegistryConfig, RegistryRemotes
+    from dockyard.registry.client.transport import Transport
 
-    return RegistryRemotes(RegistryConfig(mirrors=cfg.registry_mirrors, insecure=cfg.insecure_registries,
-                                          certs_dir=cfg.certs_dir))
+    config = RegistryConfig(mirrors=cfg.registry_mirrors, insecure=cfg.insecure_registries,
+                            certs_dir=cfg.certs_dir, loopback_only=cfg.registry_loopback_only)
+    return RegistryRemotes(config, Transport(config.certs_dir, loopback_only=config.loopback_only))
 
 
 def _image_users(db: SqliteStateDB) -> "Users":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
 from dockyard.core.content import ContentReader
@@ -34,22 +36,70 @@ def unpack(content: ContentReader, snapshotter: Snapshotter, diff_ids: Sequence[
     for d in list(diff_ids) + list(layers):
         if not is_digest(d):
             raise InvalidArgument(f"invalid layer digest {d!r}")
-    parent = ""
-    for i, (diff_id, blob) in enumerate(zip(diff_ids, layers)):
-        chain = chain_id(diff_ids[: i + 1])
-        if not has_snapshot(snapshotter, chain):
-            key = f"extract-{uuid.uuid4().hex}-{chain}"
+    chains = [chain_id(diff_ids[: i + 1]) for i in range(len(diff_ids))]
+    todo = [i for i, c in enumerate(chains) if not has_snapshot(snapshotter, c)]
+    extracted = _extract_parallel(content, snapshotter, diff_ids, layers, todo) if len(todo) > 1 else {}
+    try:
+        for i in todo:
+            parent = chains[i - 1] if i else ""
+            if has_snapshot(snapshotter, chains[i]):
+                continue
+            key = f"extract-{uuid.uuid4().hex}-{chains[i]}"
             mounts = snapshotter.prepare(key, parent or None)
             try:
-                with content.open(blob) as f:
-                    apply_layer(f, upper_dir(mounts), expected_diff_id=diff_id)
-                snapshotter.commit(chain, key)
+                if i in extracted:
+                    _swap(extracted[i][1], upper_dir(mounts))  # the layer was applied ahead, in parallel
+                else:
+                    with content.open(layers[i]) as f:
+                        apply_layer(f, upper_dir(mounts), expected_diff_id=diff_ids[i])
+                snapshotter.commit(chains[i], key)
                 if on_commit is not None:
-                    on_commit(chain)
+                    on_commit(chains[i])
             except AlreadyExists:
                 snapshotter.remove(key)  # someone else unpacked the same layer meanwhile
             except BaseException:
                 snapshotter.remove(key)
                 raise
-        parent = chain
-    return parent
+    finally:
+        for scratch, _ in extracted.values():
+            snapshotter.remove(scratch)
+    return chains[-1] if chains else ""
+
+
+_WORKERS = 4
+
+
+def _extract_parallel(content: ContentReader, snapshotter: Snapshotter, diff_ids: Sequence[str],
+                      layers: Sequence[str], todo: list[int]) -> dict[int, tuple[str, str]]:
+    """Apply several layers at once into parentless scratch snapshots: {index: (scratch key, dir)}.
+
+    A layer's tar is applied into an empty directory whatever its parent, so
+    extraction is independent per layer; writes and hashing release the GIL.
+    The caller moves each result under its real (parented) snapshot.
+    """
+    scratch: dict[int, tuple[str, str]] = {}
+    try:
+        for i in todo:
+            key = f"extract-{uuid.uuid4().hex}-scratch"
+            scratch[i] = (key, upper_dir(snapshotter.prepare(key)))
+
+        def one(i: int) -> None:
+            with content.open(layers[i]) as f:
+                apply_layer(f, scratch[i][1], expected_diff_id=diff_ids[i])
+
+        with ThreadPoolExecutor(min(_WORKERS, len(todo)), thread_name_prefix="unpack") as pool:
+            for fut in [pool.submit(one, i) for i in todo]:
+                fut.result()
+        return scratch
+    except BaseException:
+        for key, _ in scratch.values():
+            snapshotter.remove(key)
+        raise
+
+
+def _swap(a: str, b: str) -> None:
+    """Exchange two directories by renames (both on the snapshotter's filesystem)."""
+    tmp = b + ".swap"
+    os.rename(b, tmp)
+    os.rename(a, b)
+    os.rename(tmp, a)

@@ -134,8 +134,8 @@ class Shim:
         mounts = [RootfsMount.from_json(x) for x in self.req.rootfs]
         bpf = None
         if self.spec.linux.seccomp is not None:
-            try:  # compiled once per distinct profile: the cache sits beside the state dirs
-                bpf = seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent / ".seccomp-cache")
+            try:  # compiled once per distinct profile; <exec-root>/seccomp, beside runtime/ (not in it)
+                bpf = seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent.parent / "seccomp")
             except InvalidArgument as exc:
                 raise _CreateFailed("seccomp", str(exc)) from exc
         intermediate = launch(LinuxSyscalls(), self.spec, Path(self.req.bundle), mounts, self.cgroup,

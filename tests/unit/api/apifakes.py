@@ -205,6 +205,13 @@ class FakeImages:
             raise errors.InvalidArgument(f"invalid tar archive: {exc}") from exc
         return [n.removesuffix(".tag") for n in names if n.endswith(".tag")]
 
+    def pull(self, ref: str, **kw: Any) -> str:
+        # What Docker Hub answers for a repository that does not exist (registry client, issue 5).
+        from dockyard.core.reference import parse
+
+        raise errors.NotFound(f"pull access denied for {parse(ref).familiar_name()}, repository does not exist or may "
+                              "require 'docker login': denied: requested access to the resource is denied")
+
     def count(self) -> int:
         return len(self.images)
 

@@ -34,7 +34,9 @@ def test_run_start_failure_and_missing_image(dy):
     rc, out, err = dy("run", "nosuch:latest")
     assert rc == 125
     assert err.splitlines()[:2] == ["Unable to find image 'nosuch:latest' locally",
-                                    "dockyard: Error response from daemon: No such image: nosuch:latest"]
+                                    "dockyard: Error response from daemon: pull access denied for nosuch, repository "
+                                    "does not exist or may require 'docker login': denied: requested access to the "
+                                    "resource is denied"]
 
 
 def test_detach_create_start_ps_logs_rm(dy):

@@ -91,7 +91,10 @@ def test_restart_and_restart_policy(svc):
     import time
 
     deadline = time.monotonic() + 5
-    while svc.inspect_json(cid)["RestartCount"] < 1 and time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # count is saved first, then the start completes
+        info = svc.inspect_json(cid)
+        if info["RestartCount"] >= 1 and info["State"]["Status"] == "running":
+            break
         time.sleep(0.01)
     info = svc.inspect_json(cid)
     assert info["RestartCount"] == 1 and info["State"]["Status"] == "running"

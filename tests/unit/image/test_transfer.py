@@ -88,7 +88,7 @@ def test_import_with_changes_and_history(tx):
 
 
 def test_new_image_on_a_parent_and_empty_layer(tx):
-    load(tx, image_archive([BASE], ["base:1"]))
+    tx.import_(io.BytesIO(BASE), repo="base", tag="1")
     parent = tx.images.resolve("base:1")
     cfg = json.loads(json.dumps(dict(parent.raw_config)))
     new_id = tx.create(iter([TOP]), NewImage(cfg, {"created_by": "make motd"}, ("docker.io/library/top:1",),

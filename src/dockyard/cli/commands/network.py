@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 from dockyard.errors import EngineError
 
 from . import Parser, UsageError
+
+# Annotations only: importing typing costs the CLI ~3 ms per command.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _SUB = ("create", "ls", "list", "inspect", "rm", "remove", "prune", "connect", "disconnect")
 USAGE = """\

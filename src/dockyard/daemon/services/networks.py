@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -72,6 +73,9 @@ class NetworkService:
         self._dns = dns
         self._lock = threading.RLock()
         self._reserved: dict[str, list[object]] = {}  # container id -> port reservations
+        # Deleting a veth waits for the kernel's RCU grace period (15-30 ms):
+        # after an exit it happens here, off the run path (see detach).
+        self._reaper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veth-reaper")
 
     # ------------------------------------------------------------ lookups
     def _find(self, ref: str) -> NetworkRecord:
@@ -166,6 +170,7 @@ class NetworkService:
             for ep in self._store.endpoints():
                 if ep.veth:
                     self._clear(ep)
+            self._reaper.shutdown(wait=True)  # every pending veth deletion is done
             if self._dns is not None:
                 self._dns.close()
             for table, chain, args in rules.jumps(self._cfg.chain_prefix):
@@ -422,13 +427,21 @@ class NetworkService:
             except PortInUse:
                 log.warning("port %s/%s of %s is taken by another process", b.host_port, b.proto, ep.container_id)
 
-    def _clear(self, ep: EndpointRecord) -> None:
-        """Undo what start did for one endpoint; keep its config."""
+    def _leave(self, veth: str) -> None:
+        try:
+            self._driver.leave(veth)
+        except OSError as exc:
+            log.warning("removing %s: %s", veth, exc)
+
+    def _clear(self, ep: EndpointRecord, *, later: bool = False) -> None:
+        """Undo what start did for one endpoint; keep its config. ``later``:
+        the container is gone, so its end of the pair is dead already and
+        nothing can use the address; the host end goes in the background."""
         if ep.veth:
-            try:
-                self._driver.leave(ep.veth)
-            except OSError as exc:
-                log.warning("removing %s: %s", ep.veth, exc)
+            if later:
+                self._reaper.submit(self._leave, ep.veth)
+            else:
+                self._leave(ep.veth)
         if ep.ports:
             for handle in self._reserved.pop(ep.container_id, []):
                 self._reserver.release(handle)
@@ -440,7 +453,7 @@ class NetworkService:
         with self._lock:
             for ep in self._store.endpoints(container_id=container_id):
                 if ep.veth or ep.ports:
-                    self._clear(ep)
+                    self._clear(ep, later=True)
             for handle in self._reserved.pop(container_id, []):
                 self._reserver.release(handle)
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dockyard.core.reference import DEFAULT_DOMAIN
+from dockyard.errors import Unavailable
 
 DOCKER_HUB_HOST = "registry-1.docker.io"
 INDEX_SERVER = "https://index.docker.io/v1/"  # the key Docker's config.json uses for Docker Hub
@@ -24,6 +26,9 @@ class RegistryConfig:
     mirrors: tuple[str, ...] = ()  # base URLs, for docker.io pulls
     insecure: tuple[str, ...] = ()  # "host[:port]" or CIDR
     certs_dir: Path | None = None  # <certs.d>/<host[:port]>/{*.crt,*.cert,*.key}
+    # Refuse every registry that is not on this host (before any DNS lookup):
+    # for tests and air-gapped hosts, so nothing ever tries to reach Docker Hub.
+    loopback_only: bool = False
 
 
 def _host_only(host: str) -> str:
@@ -32,17 +37,32 @@ def _host_only(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    """Is ``host`` (``name[:port]``) this machine, judged without a DNS lookup?"""
+    name = _host_only(host)
+    ip = _ip(name)
+    return name == "localhost" or (ip is not None and ip.is_loopback)
+
+
+def check_allowed(host: str, config: RegistryConfig) -> None:
+    if config.loopback_only and not is_loopback(host):
+        raise Unavailable(f"registry {host} is not on this host: the daemon allows only loopback "
+                          "registries (--registry-loopback-only)")
+
+
 def is_insecure(host: str, config: RegistryConfig) -> bool:
     """May ``host`` (``name[:port]``) be spoken to over plain HTTP?"""
     name = _host_only(host)
-    if name == "localhost":
+    if is_loopback(host):
         return True
-    try:
-        ip = ipaddress.ip_address(name)
-    except ValueError:
-        ip = None
-    if ip is not None and ip.is_loopback:
-        return True
+    ip = _ip(name)
     for entry in config.insecure:
         entry = entry.strip().removeprefix("http://").removeprefix("https://").rstrip("/")
         if entry in (host, name):
@@ -60,10 +80,15 @@ def endpoints(domain: str, config: RegistryConfig, *, push: bool = False) -> lis
     """Base URLs to try in order for the reference domain (``docker.io``, ``host:5000``)."""
     if domain == DEFAULT_DOMAIN:
         hub = [f"https://{DOCKER_HUB_HOST}"]
-        return hub if push else [m.rstrip("/") for m in config.mirrors] + hub
-    urls = [f"https://{domain}"]
-    if is_insecure(domain, config):
-        urls.append(f"http://{domain}")
+        urls = hub if push else [m.rstrip("/") for m in config.mirrors] + hub
+    else:
+        urls = [f"https://{domain}"]
+        if is_insecure(domain, config):
+            urls.append(f"http://{domain}")
+    if config.loopback_only:
+        urls = [u for u in urls if is_loopback(urlsplit(u).netloc)]
+        if not urls:
+            check_allowed(domain if domain != DEFAULT_DOMAIN else DOCKER_HUB_HOST, config)
     return urls
 
 

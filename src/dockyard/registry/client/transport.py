@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from dockyard.errors import InvalidArgument, Unavailable
 
 from .auth import HttpRequest
+from .hosts import is_loopback
 
 USER_AGENT = "dockyard/0.1 (registry client)"
 _MAX_REDIRECTS = 5
@@ -85,8 +86,10 @@ class RawResponse:
 
 
 class Transport:
-    def __init__(self, certs_dir: Path | None = None, timeout: float = 60.0, max_idle: int = 8) -> None:
+    def __init__(self, certs_dir: Path | None = None, timeout: float = 60.0, max_idle: int = 8,
+                 *, loopback_only: bool = False) -> None:
         self.certs_dir = certs_dir
+        self.loopback_only = loopback_only  # checked on every request, redirects included
         self.timeout = timeout
         self._max_idle = max_idle
         self._lock = threading.Lock()
@@ -132,6 +135,9 @@ class Transport:
         parts = urlsplit(req.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidArgument(f"unsupported registry URL {req.url!r}")
+        if self.loopback_only and not is_loopback(parts.netloc):
+            raise Unavailable(f"refusing {req.url}: the daemon allows only loopback registries "
+                              "(--registry-loopback-only)")
         key = (parts.scheme, parts.netloc)
         path = parts.path or "/"
         if parts.query:
