@@ -23,9 +23,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # --- 1. apt packages ---------------------------------------------------------
-apt_pkgs=(busybox-static iproute2 libseccomp2)  # libseccomp2: compiles seccomp profiles (runtime/seccomp.py)
+# libseccomp2: compiles seccomp profiles (runtime/seccomp.py); iptables: NAT and
+# published ports (network/sys/firewall.py); procps: `top` runs the host's ps.
+apt_pkgs=(busybox-static iproute2 libseccomp2 iptables procps)
 # static isolation probe run inside containers (tests/integration/security/probe.c)
-[ "${1:-}" = "--with-tests" ] && apt_pkgs+=(gcc libc6-dev)
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(gcc libc6-dev)
 if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then
   apt_pkgs+=(docker.io)  # only its client is used: the reference `docker` CLI
 fi
@@ -55,8 +57,25 @@ for p in "${apt_pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
+  # docker.io and docker-registry ship services; we want their files (the
+  # reference client, a registry the tests start themselves), never a daemon
+  # started behind our back: forbid service starts during our install...
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # ...and on systemd hosts, do not leave them enabled for the next boot.
+  if [ -d /run/systemd/system ]; then
+    for p in "${missing[@]}"; do
+      case "$p" in
+        docker.io) systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true ;;
+        docker-registry) systemctl disable --now docker-registry.service >/dev/null 2>&1 || true ;;
+      esac
+    done
+  fi
 fi
 [ -n "$PYTHON" ] || PYTHON=$(pick_python)
 
