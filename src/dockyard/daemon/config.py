@@ -8,6 +8,10 @@ from pathlib import Path
 
 from dockyard.errors import InvalidArgument
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.daemon.api.tls import TcpAddress, TlsOptions
+
 DEFAULT_DATA_ROOT = Path("/var/lib/dockyard")
 DEFAULT_EXEC_ROOT = Path("/run/dockyard")
 
@@ -31,6 +35,10 @@ class DaemonConfig:
     insecure_registries: tuple[str, ...] = ()
     certs_dir: Path = Path("/etc/dockyard/certs.d")
     registry_loopback_only: bool = False  # refuse every registry not on this host (tests, air-gapped hosts)
+    # the API's doors (daemon/api/tls.py): the socket's group, TCP listeners and their TLS
+    socket_group: str = "dockyard"  # -G/--group: the socket is 0660 root:<group>
+    tcp_hosts: tuple["TcpAddress", ...] = ()  # -H tcp://ADDR:PORT (checked by tls.tcp_policy)
+    tls: "TlsOptions | None" = None
 
     @property
     def pid_file(self) -> Path:
@@ -64,7 +72,14 @@ def parse_host(host: str) -> Path:
 
 def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p = argparse.ArgumentParser(prog="dockyardd", description="The Dockyard container engine daemon")
-    p.add_argument("-H", "--host", default=None, help="socket to listen on (unix:///run/dockyard/dockyard.sock)")
+    p.add_argument("-H", "--host", action="append", default=[],
+                   help="unix:///path or tcp://ADDR:PORT to listen on (repeatable; default unix:///run/dockyard/dockyard.sock)")
+    p.add_argument("-G", "--group", default="dockyard", help="group owning the UNIX socket (0660 root:GROUP)")
+    p.add_argument("--tls", action="store_true", help="use TLS on tcp:// hosts; implied by --tlsverify")
+    p.add_argument("--tlsverify", action="store_true", help="use TLS and require a client certificate signed by --tlscacert")
+    p.add_argument("--tlscacert", default="", help="CA certificate that client certificates must chain to")
+    p.add_argument("--tlscert", default="", help="the server's TLS certificate")
+    p.add_argument("--tlskey", default="", help="the server's TLS key")
     p.add_argument("--data-root", default=str(DEFAULT_DATA_ROOT), help="root of persistent state")
     p.add_argument("--exec-root", default=str(DEFAULT_EXEC_ROOT), help="root of volatile state")
     p.add_argument("--cgroup-parent", default="dockyard", help="cgroup parent of containers")
@@ -83,14 +98,31 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
                    help="never contact a registry that is not on this host (no Docker Hub)")
     a = p.parse_args(argv)
     exec_root = Path(a.exec_root)
-    socket_path = parse_host(a.host) if a.host else exec_root / "dockyard.sock"
+    unix_hosts = [h for h in a.host if not h.startswith("tcp://")]
+    if len(unix_hosts) > 1:
+        raise InvalidArgument("only one unix:// host is supported")
+    socket_path = parse_host(unix_hosts[0]) if unix_hosts else exec_root / "dockyard.sock"
     cgroup_parent = a.cgroup_parent.strip("/")
     if not cgroup_parent or ".." in cgroup_parent.split("/"):
         raise InvalidArgument(f"invalid --cgroup-parent {a.cgroup_parent!r}")
     return DaemonConfig(data_root=Path(a.data_root), exec_root=exec_root, socket_path=socket_path,
                         cgroup_parent=cgroup_parent, debug=a.debug,
                         no_new_privileges=a.no_new_privileges, seccomp_profile=a.seccomp_profile,
-                        **_network_args(a), **_registry_args(a))
+                        socket_group=a.group, **_api_args(a), **_network_args(a), **_registry_args(a))
+
+
+def _api_args(a: argparse.Namespace) -> dict[str, object]:
+    """TCP hosts + TLS; a refused listener (plain TCP beyond loopback) stops start-up here."""
+    tcp = [h for h in a.host if h.startswith("tcp://")]
+    if not tcp:
+        return {}
+    from dockyard.daemon.api.tls import TlsOptions, parse_tcp_host, tcp_policy
+
+    opts = TlsOptions(tls=a.tls, verify=a.tlsverify, cacert=a.tlscacert, cert=a.tlscert, key=a.tlskey)
+    addrs = tuple(parse_tcp_host(h, tls=opts.enabled) for h in tcp)
+    for addr in addrs:
+        tcp_policy(addr, opts)  # raises before any side effect
+    return {"tcp_hosts": addrs, "tls": opts}
 
 
 def _registry_args(a: argparse.Namespace) -> dict[str, object]:

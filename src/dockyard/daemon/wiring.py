@@ -53,7 +53,7 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
     images = ImageService(LocalContentStore(cfg.data_root), db.images, OverlaySnapshotter(cfg.data_root),
                           cfg.data_root, events=events, remotes=_remotes(cfg), image_users=_image_users(db))
     runtime = ShimRuntime(cfg.runtime_root, spawner)
-    networks = _networks(cfg, db)
+    networks = _networks(cfg, db, events)
     containers = ContainerService(
         db.containers, images, runtime,
         ContainerPaths(containers_root=cfg.containers_root, bundles_root=cfg.bundles_root,
@@ -91,7 +91,7 @@ def _image_users(db: SqliteStateDB) -> "Users":
     return users
 
 
-def _networks(cfg: DaemonConfig, db: SqliteStateDB) -> NetworkService:
+def _networks(cfg: DaemonConfig, db: SqliteStateDB, events: InMemoryEventBus) -> NetworkService:
     from dockyard.core.networks import EtcFiles
     from dockyard.network.bridge import BridgeDriver
     from dockyard.network.dnsserver import DnsServer
@@ -113,6 +113,6 @@ def _networks(cfg: DaemonConfig, db: SqliteStateDB) -> NetworkService:
 
     dns = DnsServer(lookup, lambda: service.upstreams() if service is not None else ())
     service = NetworkService(SqliteNetworkStore(db), db.containers, BridgeDriver(RtNetlink()), IptablesFirewall(),
-                             SocketPortReserver(), ncfg, files_for, dns)
+                             SocketPortReserver(), ncfg, files_for, dns, events=events)
     service.restore()
     return service

@@ -243,6 +243,8 @@ class ImageService:
         out: list[str] = []
         for img in loaded:
             out.extend(reference.familiar(n) for n in img.names) if img.names else out.append(img.id)
+            shown = reference.familiar(img.names[0]) if img.names else img.id
+            self.events.publish(Event(IMAGE, "load", img.id, {"name": shown}))
         return out
 
     def _record(self, loaded: list[archive.LoadedImage]) -> None:

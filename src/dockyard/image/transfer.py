@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 from dockyard.core import reference
 from dockyard.core.digest import Digest, of_bytes
+from dockyard.core.events import IMAGE, Event
 from dockyard.core.images import is_dangling
 from dockyard.errors import EngineError, ImageNotFound, InvalidArgument, NotFound
 from dockyard.image import archive, platforms, save
@@ -62,6 +63,8 @@ class ImageTransfer:
             tags = items.setdefault(img_id, [])
             tags.extend(n for n in found if n not in tags)
         entries = [save.SaveItem(Digest(i), self.layers_of(i), tuple(t)) for i, t in items.items()]
+        for img_id, tags in items.items():
+            self.images.events.publish(Event(IMAGE, "save", img_id, {"name": tags[0] if tags else img_id}))
         return save.archive_chunks(self.content, entries, fmt)
 
     def _select(self, ref: str) -> tuple[str, list[str]]:
@@ -147,7 +150,9 @@ class ImageTransfer:
             config["comment"] = message
         history = {"created": created, "comment": message or f"Imported from {src}"}
         _, raw = decompress(stream)
-        return self.create(iter(lambda: raw.read(1 << 20), b""), NewImage(config, history, names))
+        image_id = self.create(iter(lambda: raw.read(1 << 20), b""), NewImage(config, history, names))
+        self.images.events.publish(Event(IMAGE, "import", image_id, {"name": names[0] if names else image_id}))
+        return image_id
 
     # -- new images ----------------------------------------------------------------------------
     def create(self, layer: Iterable[bytes] | None, new: NewImage) -> str:

@@ -330,3 +330,15 @@ def test_list_and_inspect_shapes(svc, seed_tar):
     assert doc["Metadata"]["LastTagTime"].endswith("Z")
     assert "VirtualSize" not in doc and "ContainerConfig" not in doc
     assert json.loads(json.dumps(doc)) == doc
+
+
+def test_load_publishes_a_load_event(svc, seed_tar):
+    from dockyard.daemon.events import InMemoryEventBus
+
+    bus = InMemoryEventBus()
+    svc.events = bus
+    sub = bus.subscribe()
+    svc.load(io.BytesIO(seed_tar))
+    event = sub.get(timeout=0)
+    assert (event.type, event.action, dict(event.attributes)) == ("image", "load", {"name": "busybox:latest"})
+    assert event.actor_id == svc.resolve("busybox").id

@@ -86,3 +86,36 @@ def test_user_network_dns_and_errors(env):
     svc.forget(cfg.id)
     svc.remove("n1")
     assert svc.prune() == {"NetworksDeleted": None}
+
+
+def test_network_events_follow_dockers_shape(tmp_path):
+    from dockyard.daemon.events import InMemoryEventBus
+
+    db = SqliteStateDB(":memory:")
+    routes = tmp_path / "route"
+    routes.write_text("Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n")
+    files = EtcFiles(tmp_path / "hosts", tmp_path / "resolv")
+    bus = InMemoryEventBus()
+    sub = bus.subscribe()
+    svc = NetworkService(SqliteNetworkStore(db), db.containers, BridgeDriver(FakeNetlink(), sysctl=lambda k, v: None),
+                         FakeFirewall(), FakePortReserver(),
+                         NetworkConfig(bridge_name="dyu0", chain_prefix="DYU", pools=(("10.77.0.0/16", 24),),
+                                       host_resolv_conf=tmp_path / "nope", host_routes=routes),
+                         files_for=lambda id: files, events=bus)
+    svc.restore()
+    net_id = svc.create({"Name": "evnet"})["Id"]
+    cfg = container(db, "ev", {"NetworkMode": "evnet"})
+    svc.plan(cfg, None)
+    svc.attach(cfg, "/proc/1/ns/net", files)
+    svc.disconnect("evnet", {"Container": cfg.id})
+    svc.remove("evnet")
+    svc.close()
+    seen = []
+    while (e := sub.get(timeout=0)) is not None:
+        seen.append((e.type, e.action, e.actor_id, dict(e.attributes)))
+    assert seen == [
+        ("network", "create", net_id, {"name": "evnet", "type": "bridge"}),
+        ("network", "connect", net_id, {"name": "evnet", "type": "bridge", "container": cfg.id}),
+        ("network", "disconnect", net_id, {"name": "evnet", "type": "bridge", "container": cfg.id}),
+        ("network", "destroy", net_id, {"name": "evnet", "type": "bridge"}),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -10,7 +11,7 @@ from . import Parser, UsageError
 # Annotations only: importing typing costs the CLI ~3 ms per command.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, BinaryIO
 
 
 def images(ctx: Any, argv: list[str]) -> int:
@@ -42,6 +43,26 @@ def images(ctx: Any, argv: list[str]) -> int:
     return 0
 
 
+def _tar_of_dir(path: str) -> BinaryIO:
+    """Stream a directory as the tar the API takes (``load -i`` of an OCI layout dir).
+
+    The daemon validates every entry as it does for any archive; symlinks are
+    sent as symlinks, never followed here.
+    """
+    import tarfile
+    import threading
+
+    r, w = os.pipe()
+
+    def produce() -> None:
+        with os.fdopen(w, "wb") as out, tarfile.open(fileobj=out, mode="w|") as tar:
+            for name in sorted(os.listdir(path)):
+                tar.add(os.path.join(path, name), arcname=name)
+
+    threading.Thread(target=produce, name="load-dir", daemon=True).start()
+    return os.fdopen(r, "rb")
+
+
 def load(ctx: Any, argv: list[str]) -> int:
     p = Parser("load", "Load an image from a tar archive or STDIN")
     p.add_argument("-i", "--input", default=None)
@@ -50,7 +71,9 @@ def load(ctx: Any, argv: list[str]) -> int:
     from dockyard.errors import EngineError
     from dockyard.wire.jsonmessage import error_of
 
-    if args.input:
+    if args.input and os.path.isdir(args.input):
+        source = _tar_of_dir(args.input)  # an OCI image layout directory
+    elif args.input:
         try:
             source = open(args.input, "rb")
         except OSError as exc:

@@ -90,17 +90,19 @@ def _peer_gone(sock: socket.socket) -> bool:
     """True when the client has closed its end (hang-up, error or EOF)."""
     poller = select.poll()
     try:
-        poller.register(sock.fileno(), select.POLLIN)
+        poller.register(sock.fileno(), select.POLLIN | select.POLLRDHUP)
     except ValueError:
         return True
     for _, ev in poller.poll(0):
-        if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+        if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL | select.POLLRDHUP):
             return True
         if ev & select.POLLIN:
             try:
                 return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
             except BlockingIOError:
                 return False
+            except ValueError:
+                return False  # a TLS socket cannot peek; RDHUP above tells a closed peer
             except OSError:
                 return True
     return False
@@ -177,7 +179,8 @@ class ApiServer:
     and ``shutdown()`` from another.
     """
 
-    def __init__(self, services: Any, socket_path: Path, *, router: Router | None = None) -> None:
+    def __init__(self, services: Any, socket_path: Path, *, router: Router | None = None,
+                 tcp_listeners: tuple[Any, ...] = (), socket_group: str = "") -> None:
         if router is None:
             from .handlers import build_router
 
@@ -188,6 +191,9 @@ class ApiServer:
         self._stop = threading.Event()
         self._serving = False
         self._wake_r, self._wake_w = os.pipe()
+        # daemon/api/tls.py TcpListener objects (bound already): accept + wrap(conn)
+        self._tcp = list(tcp_listeners)
+        self._socket_group = socket_group  # --group: the socket is 0660 root:<group>
 
     def bind(self) -> None:
         if self._listener is not None:
@@ -203,6 +209,7 @@ class ApiServer:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind(str(path))
         os.chmod(path, 0o660)  # owner + group (Docker's "docker" group model)
+        _chgrp(path, self._socket_group)
         sock.listen(128)
         self._listener = sock
 
@@ -213,9 +220,17 @@ class ApiServer:
         self._serving = True
         try:
             while not self._stop.is_set():
-                ready, _, _ = select.select([listener, self._wake_r], [], [])
+                ready, _, _ = select.select([listener, self._wake_r, *self._tcp], [], [])
                 if self._wake_r in ready or self._stop.is_set():
                     break
+                for tcp in (r for r in ready if r in self._tcp):
+                    try:
+                        conn = tcp.accept()
+                    except OSError:
+                        continue
+                    threading.Thread(target=self._serve_tcp, args=(tcp, conn), daemon=True).start()
+                if listener not in ready:
+                    continue
                 try:
                     conn, _ = listener.accept()
                 except OSError:
@@ -235,6 +250,9 @@ class ApiServer:
             self._close_listener()  # bound but never served
 
     def _close_listener(self) -> None:
+        for tcp in self._tcp:
+            tcp.close()
+        self._tcp = []
         if self._listener is not None:
             self._listener.close()
             self._listener = None
@@ -244,6 +262,11 @@ class ApiServer:
                 pass
 
     # -- one connection -------------------------------------------------
+
+    def _serve_tcp(self, tcp: Any, conn: socket.socket) -> None:
+        wrapped = tcp.wrap(conn)  # TLS handshake, client certificate checked; None = refused
+        if wrapped is not None:
+            self._serve_connection(wrapped)
 
     def _serve_connection(self, sock: socket.socket) -> None:
         wire = _Wire(sock)
@@ -380,6 +403,20 @@ def _reason(status: int) -> bytes:
         return HTTPStatus(status).phrase.encode()
     except ValueError:
         return b""
+
+
+def _chgrp(path: Path, group: str) -> None:
+    """Give the socket to ``group`` (Docker: warn and go on when the group is missing)."""
+    if not group:
+        return
+    import grp
+
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        log.warning("could not change group %s to %s: group %s not found", path, group, group)
+        return
+    os.chown(path, 0, gid)
 
 
 def _answers(path: Path) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from dockyard.core.containers import ContainerConfig, ContainerRecord, ContainerStore, Status
+from dockyard.core.events import NETWORK, Event, EventBus, NullEventBus
 from dockyard.core.networks import EndpointRecord, EtcFiles, NetworkRecord, NetworkStore
 from dockyard.core.timefmt import rfc3339_ns
 from dockyard.daemon import netmode
@@ -62,8 +63,10 @@ def host_routes(text: str) -> list[ipam.IPv4Net]:
 class NetworkService:
     def __init__(self, store: NetworkStore, containers: ContainerStore, driver: BridgeDriver,
                  firewall: Firewall, reserver: PortReserver, cfg: NetworkConfig,
-                 files_for: Callable[[str], EtcFiles], dns: DnsServer | None = None) -> None:
+                 files_for: Callable[[str], EtcFiles], dns: DnsServer | None = None,
+                 events: EventBus | None = None) -> None:
         self._store = store
+        self._events: EventBus = events or NullEventBus()
         self._containers = containers
         self._driver = driver
         self._fw = firewall
@@ -76,6 +79,13 @@ class NetworkService:
         # Deleting a veth waits for the kernel's RCU grace period (15-30 ms):
         # after an exit it happens here, off the run path (see detach).
         self._reaper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veth-reaper")
+
+    def _event(self, action: str, net: NetworkRecord, container_id: str = "") -> None:
+        # Docker's network events: Actor.ID is the network, the container rides in the attributes.
+        attrs = {"name": net.name, "type": net.driver}
+        if container_id:
+            attrs["container"] = container_id
+        self._events.publish(Event(NETWORK, action, net.id, attrs))
 
     # ------------------------------------------------------------ lookups
     def _find(self, ref: str) -> NetworkRecord:
@@ -227,6 +237,7 @@ class NetworkService:
             except BaseException:
                 self._remove_net(rec)
                 raise
+        self._event("create", rec)
         return {"Id": id, "Warning": ""}
 
     def _remove_net(self, net: NetworkRecord) -> None:
@@ -235,6 +246,7 @@ class NetworkService:
         self._store.delete(net.id)
         self._driver.remove_bridge(net.bridge)
         self._apply_rules()
+        self._event("destroy", net)
 
     def remove(self, ref: str) -> None:
         with self._lock:
@@ -303,6 +315,7 @@ class NetworkService:
                     self._store.delete_endpoint(rec.id, net.id)
                     raise
                 self._write_files(rec.config, self._files_for(rec.id))
+            self._event("connect", net, rec.id)
 
     def disconnect(self, ref: str, body: Mapping[str, Any]) -> None:
         with self._lock:
@@ -315,6 +328,7 @@ class NetworkService:
             self._store.delete_endpoint(rec.id, net.id)
             if rec.state.status in _RUNNING:
                 self._write_files(rec.config, self._files_for(rec.id))
+            self._event("disconnect", net, rec.id)
 
     # ------------------------------------------------------------ NetworkAttacher
     def _new_endpoint(self, config: ContainerConfig, net: NetworkRecord, wish: netmode.EndpointWish) -> EndpointRecord:
@@ -370,6 +384,8 @@ class NetworkService:
             except BaseException:
                 self.detach(config.id)
                 raise
+            for ep in eps:
+                self._event("connect", self._store.get(ep.network_id), config.id)
 
     def _join(self, config: ContainerConfig, netns: str, eps: list[EndpointRecord], *, first: bool) -> None:
         taken = {e.ifname for e in self._store.endpoints(container_id=config.id) if e.ifname}
@@ -454,6 +470,10 @@ class NetworkService:
             for ep in self._store.endpoints(container_id=container_id):
                 if ep.veth or ep.ports:
                     self._clear(ep, later=True)
+                    try:
+                        self._event("disconnect", self._store.get(ep.network_id), container_id)
+                    except NotFound:
+                        pass
             for handle in self._reserved.pop(container_id, []):
                 self._reserver.release(handle)
 
