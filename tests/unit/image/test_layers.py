@@ -172,3 +172,26 @@ def test_garbage_and_zstd(box):
 ])
 def test_clean_name(name, parts):
     assert clean_name(name) == parts
+
+
+def test_zstd_layer_applies_with_the_uncompressed_diff_id(box):
+    from dockyard.image.compression import compress
+
+    dest, _ = box
+    plain = layer(E("dir/", tarfile.DIRTYPE, mode=0o755), E("dir/f", data=b"zstd payload"))
+    blob = b"".join(compress([plain], "zstd"))
+    assert blob[:4] == b"\x28\xb5\x2f\xfd" and blob != plain
+    applied = apply_layer(io.BytesIO(blob), dest, expected_diff_id=sha(plain))
+    assert applied.diff_id == sha(plain) and applied.compression == "zstd"
+    assert (dest / "dir" / "f").read_bytes() == b"zstd payload"
+
+
+def test_compress_round_trips_and_gzip_is_reproducible():
+    from dockyard.image.compression import compress, decompress
+
+    data = b"layer bytes " * 10000
+    for kind in ("gzip", "zstd", ""):
+        blob = b"".join(compress(iter([data[:5000], data[5000:]]), kind))
+        found, stream = decompress(io.BytesIO(blob))
+        assert found == kind and stream.read() == data
+    assert b"".join(compress([data], "gzip")) == b"".join(compress([data], "gzip"))
