@@ -122,6 +122,10 @@ mkdir -p "$BIN_DIR"
 write_entry dockyard -IS dockyard.cli.main
 write_entry dockyardd -I dockyard.daemon.main
 
+# The API is root: its socket is 0660 root:dockyard (dockyardd -G); members of
+# this group are as good as root. Nobody is added to it here.
+getent group dockyard >/dev/null || groupadd --system dockyard
+
 # --- 4. the busybox image ----------------------------------------------------
 seed_dir=/var/lib/dockyard/seed
 mkdir -p "$seed_dir"

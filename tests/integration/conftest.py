@@ -82,8 +82,8 @@ def _empty_config(base: Path) -> Path:
     return path
 
 
-def start_daemon(base: Path, net: tuple[str, str, str] | None = None) -> Daemon:
-    """``net``: (bridge, chain prefix, pool) to reuse, e.g. to restart a daemon."""
+def start_daemon(base: Path, net: tuple[str, str, str] | None = None, extra: tuple[str, ...] = ()) -> Daemon:
+    """``net``: (bridge, chain prefix, pool) to reuse, e.g. to restart a daemon; ``extra``: more dockyardd flags."""
     data_root, exec_root = base / "data", base / "exec"
     socket = exec_root / "dockyard.sock"
     parent = "dockyard-test-" + secrets.token_hex(4)
@@ -101,7 +101,7 @@ def start_daemon(base: Path, net: tuple[str, str, str] | None = None) -> Daemon:
              "--iptables-chain-prefix", chain, "--default-address-pool", pool,
              # No test may reach outside the host: registries must be on loopback,
              # and the host's /etc/dockyard/daemon.json must not change the test.
-             "--registry-loopback-only", "--config-file", str(_empty_config(base))],
+             "--registry-loopback-only", "--config-file", str(_empty_config(base)), *extra],
             stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
     d = Daemon(data_root, exec_root, socket, parent, proc, bridge, chain)
     deadline = time.monotonic() + 20

@@ -26,11 +26,18 @@ A Docker-compatible container engine
 
 Options:
   -H, --host string   Daemon socket to connect to (default unix:///run/dockyard/dockyard.sock)
+      --tls           Use TLS; implied by --tlsverify
+      --tlscacert     Trust certs signed only by this CA (default ~/.dockyard/ca.pem)
+      --tlscert       Path to TLS certificate file (default ~/.dockyard/cert.pem)
+      --tlskey        Path to TLS key file (default ~/.dockyard/key.pem)
+      --tlsverify     Use TLS and verify the remote (env DOCKYARD_TLS_VERIFY)
 
 Commands:
   run       Create and run a new container from an image
   create    Create a new container
   start     Start one or more stopped containers
+  exec      Execute a command in a running container
+  attach    Attach local standard input, output, and error streams to a running container
   ps        List containers
   logs      Fetch the logs of a container
   rm        Remove one or more containers
@@ -57,8 +64,12 @@ Commands:
   inspect   Return low-level information on Docker objects
   network   Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port      List port mappings of a container
+  volume    Manage volumes (create, ls, inspect, rm, prune)
+  cp        Copy files/folders between a container and the local filesystem
   load      Load an image from a tar archive or STDIN
   save      Save one or more images to a tar archive (streamed to STDOUT by default)
+  build     Build an image from a Dockerfile
+  builder   Manage the build cache (prune)
   import    Import the contents from a tarball to create a filesystem image
   export    Export a container's filesystem as a tar archive
   commit    Create a new image from a container's changes
@@ -73,6 +84,8 @@ Commands:
 # command → (module under dockyard.cli.commands, function)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("container", "run"),
+    "exec": ("interactive", "exec_"),
+    "attach": ("interactive", "attach"),
     "create": ("container", "create"),
     "start": ("container", "start"),
     "ps": ("container", "ps"),
@@ -112,6 +125,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("system", "info"),
     "daemon": ("daemon", "daemon"),
     "registry": ("registry", "registry"),
+    "volume": ("volume", "volume"),
+    "cp": ("cp", "cp"),
+    "build": ("build", "build"),
+    "builder": ("build", "builder"),
 }
 
 # Kind → exit code, in one place.  Docker exits 1 for every daemon error
@@ -122,9 +139,10 @@ EXIT_CODES: tuple[tuple[type[EngineError], int], ...] = ((EngineError, 1),)
 class Context:
     """What every command needs: the host and a lazily made API client."""
 
-    def __init__(self, host: str, explicit_host: bool) -> None:
+    def __init__(self, host: str, explicit_host: bool, tls: Any = None) -> None:
         self.host = host
         self.explicit_host = explicit_host
+        self.tls = tls  # client/tls.py ClientTls for tcp:// hosts with TLS
         self._api: Any = None
 
     @property
@@ -137,7 +155,7 @@ class Context:
                 from dockyard.cli.commands.daemon import autostart_hook
 
                 hook = autostart_hook(self.host)
-            self._api = APIClient(self.host, on_unreachable=hook)
+            self._api = APIClient(self.host, on_unreachable=hook, tls=self.tls)
         return self._api
 
 
@@ -154,12 +172,18 @@ def exit_code_for(exc: EngineError) -> int:
     return 1
 
 
-def parse_globals(argv: Sequence[str]) -> tuple[str | None, list[str]]:
-    """Split ``-H/--host`` (before the command) from the rest."""
+def parse_globals(argv: Sequence[str], tls_flags: dict[str, str] | None = None) -> tuple[str | None, list[str]]:
+    """Split ``-H/--host`` and the ``--tls*`` flags (into ``tls_flags``) (before the command) from the rest."""
     host = None
     rest = list(argv)
     while rest and rest[0].startswith("-"):
         arg = rest.pop(0)
+        if arg.startswith("--tls"):
+            from dockyard.client.tls import take_flag
+
+            if take_flag(arg, rest, tls_flags if tls_flags is not None else {}):
+                continue
+            raise SystemExit(f"unknown flag: {arg}\nSee 'dockyard --help'.")
         if arg in ("-H", "--host"):
             if not rest:
                 raise SystemExit("dockyard: flag needs an argument: -H")
@@ -181,7 +205,8 @@ def parse_globals(argv: Sequence[str]) -> tuple[str | None, list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    host, rest = parse_globals(argv)
+    tls_flags: dict[str, str] = {}
+    host, rest = parse_globals(argv, tls_flags)
     if not rest or rest[0] in ("--help", "help"):
         sys.stdout.write(USAGE)
         return 0
@@ -198,7 +223,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     import importlib
 
     module = importlib.import_module(f"dockyard.cli.commands.{module_name}")
-    ctx = Context(host, explicit)
+    tls = None
+    if host.startswith("tcp://") and (tls_flags or os.environ.get("DOCKYARD_TLS_VERIFY")):
+        from dockyard.client.tls import resolve
+
+        try:
+            tls = resolve(tls_flags, os.environ)
+        except EngineError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 1
+    ctx = Context(host, explicit, tls)
     try:
         return int(getattr(module, func_name)(ctx, args) or 0)
     except EngineError as exc:

@@ -132,6 +132,8 @@ class RunOptions(Options):
     detach: bool = False
     tty: bool = False
     interactive: bool = False
+    attach: list[str] = []  # -a: stdin/stdout/stderr; empty = docker's default for run
+    init: bool | None = None  # --init (None: the daemon's default)
     cap_add: list[str] = []
     cap_drop: list[str] = []
     privileged: bool = False
@@ -143,23 +145,30 @@ class RunOptions(Options):
 
 def create_body(opts: RunOptions, environ: Mapping[str, str]) -> dict[str, Any]:
     """The ``POST /containers/create`` body the docker CLI would send."""
-    if opts.tty:
-        raise SpecError("the -t/--tty flag is not supported yet")
+    streams = {s.lower() for s in opts.attach}
+    if streams - {"stdin", "stdout", "stderr"}:
+        bad = sorted(streams - {"stdin", "stdout", "stderr"})[0]
+        raise SpecError(f"invalid argument \"{bad}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR")
+    if opts.detach and streams:
+        raise SpecError("Conflicting options: -a and -d")
     env: list[str] = []
     for text in opts.env_file_texts:
         env += parse_env_file(text, environ.get)
     env += env_from_flags(opts.env, environ.get)
-    attach = not opts.detach
+    # docker: without -a, run attaches stdout+stderr, and stdin with -i; -a picks streams.
+    attach_in = ("stdin" in streams) if streams else (opts.interactive and not opts.detach)
+    attach_out = ("stdout" in streams) if streams else not opts.detach
+    attach_err = ("stderr" in streams) if streams else not opts.detach
     body: dict[str, Any] = {
         "Hostname": opts.hostname or "",
         "Domainname": "",
         "User": opts.user or "",
-        "AttachStdin": False,
-        "AttachStdout": attach,
-        "AttachStderr": attach,
-        "Tty": False,
-        "OpenStdin": False,
-        "StdinOnce": False,
+        "AttachStdin": attach_in,
+        "AttachStdout": attach_out,
+        "AttachStderr": attach_err,
+        "Tty": opts.tty,
+        "OpenStdin": opts.interactive,
+        "StdinOnce": opts.interactive and attach_in,  # docker: the attached stdin's EOF closes it
         "Env": env,
         "Cmd": list(opts.command) or None,
         "Image": opts.image,
@@ -170,6 +179,8 @@ def create_body(opts: RunOptions, environ: Mapping[str, str]) -> dict[str, Any]:
         "HostConfig": {"AutoRemove": opts.auto_remove},
     }
     host = body["HostConfig"]
+    if opts.init is not None:
+        host["Init"] = opts.init
     if opts.cap_add:
         host["CapAdd"] = list(opts.cap_add)
     if opts.cap_drop:

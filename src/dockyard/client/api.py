@@ -62,9 +62,10 @@ class Waiter:
 
 
 class APIClient:
-    def __init__(self, host: str = DEFAULT_HOST, *, on_unreachable: Callable[[], bool] | None = None) -> None:
+    def __init__(self, host: str = DEFAULT_HOST, *, on_unreachable: Callable[[], bool] | None = None,
+                 tls: object | None = None) -> None:
         self.host = host
-        self.transport = UnixTransport(host, on_unreachable=on_unreachable)
+        self.transport = UnixTransport(host, on_unreachable=on_unreachable, tls=tls)  # tls: client/tls.py
 
     # -- plumbing -------------------------------------------------------
 
@@ -115,9 +116,15 @@ class APIClient:
         """Returns once the daemon has registered the wait (headers received)."""
         return Waiter(self._send("POST", f"/containers/{ref}/wait", query={"condition": condition}))
 
-    def attach(self, ref: str, *, tty: bool, stdout: bool = True, stderr: bool = True, logs: bool = False, stream: bool = True) -> Attached:
-        query = {"stream": stream, "stdout": stdout, "stderr": stderr, "logs": logs}
-        status, _, sock, buffered, resp = self.transport.hijack("POST", f"{API_PREFIX}/containers/{ref}/attach", query=query)
+    def attach(self, ref: str, *, tty: bool, stdout: bool = True, stderr: bool = True, logs: bool = False,
+               stream: bool = True, stdin: bool = False, detach_keys: str | None = None) -> Attached:
+        query: dict[str, object] = {"stream": stream, "stdin": stdin, "stdout": stdout, "stderr": stderr, "logs": logs}
+        if detach_keys:
+            query["detachKeys"] = detach_keys
+        return self._hijack(f"/containers/{ref}/attach", query, None, tty)
+
+    def _hijack(self, path: str, query: dict[str, object] | None, body: bytes | None, tty: bool) -> Attached:
+        status, _, sock, buffered, resp = self.transport.hijack("POST", API_PREFIX + path, query=query, body=body)
         if status not in (101, 200):
             body = resp.read()
             resp.close()
@@ -171,6 +178,23 @@ class APIClient:
         if signal:
             query["signal"] = signal
         self._json("POST", f"/containers/{ref}/restart", query=query)
+
+    def resize(self, ref: str, height: int, width: int, *, exec_id: str = "") -> None:
+        path = f"/exec/{exec_id}/resize" if exec_id else f"/containers/{ref}/resize"
+        self._json("POST", path, query={"h": height, "w": width})
+
+    def exec_create(self, ref: str, config: dict[str, Any]) -> str:
+        return str(self._post_json(f"/containers/{ref}/exec", config)["Id"])
+
+    def exec_start(self, exec_id: str, *, tty: bool, detach: bool = False) -> Attached | None:
+        body = json.dumps({"Detach": detach, "Tty": tty}).encode()
+        if detach:
+            self._json("POST", f"/exec/{exec_id}/start", body=body, headers={"Content-Type": "application/json"})
+            return None
+        return self._hijack(f"/exec/{exec_id}/start", None, body, tty)
+
+    def exec_inspect(self, exec_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/exec/{exec_id}/json")  # type: ignore[no-any-return]
 
     def kill(self, ref: str, signal: str | None = None) -> None:
         self._json("POST", f"/containers/{ref}/kill", query={"signal": signal} if signal else None)
@@ -280,6 +304,21 @@ class APIClient:
                 yield from decoder.feed(raw)
         finally:
             resp.close()
+
+    def build(self, context: Iterable[bytes], query: dict[str, object]) -> Iterator[dict[str, Any]]:
+        """``POST /build`` with a context tar (chunks); the daemon's JSON messages."""
+        from dockyard.wire.jsonmessage import MessageDecoder
+
+        resp = self._send("POST", "/build", query=query, body=context, headers={"Content-Type": "application/x-tar"})
+        decoder = MessageDecoder()
+        try:
+            for raw in resp.iter_raw():
+                yield from decoder.feed(raw)
+        finally:
+            resp.close()
+
+    def prune_build_cache(self) -> dict[str, Any]:
+        return self._json("POST", "/build/prune")  # type: ignore[no-any-return]
 
     def pull(self, image: str, *, tag: str = "", platform: str = "", auth: str | None = None) -> Iterator[dict[str, Any]]:
         """``POST /images/create?fromImage=``: the daemon's progress messages (errors before streaming raise)."""

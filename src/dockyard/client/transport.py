@@ -1,4 +1,4 @@
-"""HTTP/1.1 over a UNIX socket, just enough for the Engine API.
+"""HTTP/1.1 over a UNIX socket (or TCP, optionally TLS), just enough for the Engine API.
 
 Hand-written rather than ``http.client`` because importing that costs more
 than the CLI's whole start-up budget.  One idle connection is kept for reuse
@@ -111,7 +111,20 @@ def parse_host(host: str) -> str:
         path = host[len("unix://") :]
         if path:
             return path
-    raise InvalidArgument(f"unsupported host {host!r}: only unix:///path is supported")
+    raise InvalidArgument(f"unsupported host {host!r}: only unix:///path and tcp://host:port are supported")
+
+
+def parse_tcp_host(host: str, *, tls: bool) -> tuple[str, int]:
+    """``tcp://h:p`` → (h, p); Docker's default port is 2376 with TLS, 2375 without."""
+    rest = host[len("tcp://"):].rstrip("/")
+    if rest.startswith("["):
+        name, _, tail = rest[1:].partition("]")
+        port = tail[1:]
+    else:
+        name, _, port = rest.partition(":")
+    if not name or (port and not port.isdigit()):
+        raise InvalidArgument(f"invalid host {host!r}: expected tcp://host:port")
+    return name, int(port) if port else (2376 if tls else 2375)
 
 
 class UnixTransport:
@@ -121,9 +134,13 @@ class UnixTransport:
     returns True (e.g. it started the daemon) the connect is retried.
     """
 
-    def __init__(self, host: str, *, on_unreachable: Callable[[], bool] | None = None, timeout: float | None = None) -> None:
+    def __init__(self, host: str, *, on_unreachable: Callable[[], bool] | None = None, timeout: float | None = None,
+                 tls: object | None = None) -> None:
         self.host = host
-        self.path = parse_host(host)
+        # tcp:// hosts; ``tls`` (client/tls.py ClientTls) wraps the socket, imported only by its users
+        self._tls = tls
+        self._tcp = parse_tcp_host(host, tls=tls is not None) if host.startswith("tcp://") else None
+        self.path = "" if self._tcp else parse_host(host)
         self._on_unreachable = on_unreachable
         self._timeout = timeout
         self._idle: _Conn | None = None
@@ -138,6 +155,8 @@ class UnixTransport:
             return self._connect_once()
 
     def _connect_once(self) -> socket.socket:
+        if self._tcp is not None:
+            return self._connect_tcp(self._tcp)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self._timeout)
         try:
@@ -155,6 +174,22 @@ class UnixTransport:
         except OSError as exc:
             sock.close()
             raise DaemonUnreachable(f"Cannot connect to the Dockyard daemon at {self.host}: {exc}") from exc
+        return sock
+
+    def _connect_tcp(self, addr: tuple[str, int]) -> socket.socket:
+        try:
+            sock = socket.create_connection(addr, timeout=self._timeout if self._timeout is not None else 30)
+        except OSError as exc:
+            raise DaemonUnreachable(
+                f"Cannot connect to the Dockyard daemon at {self.host}. Is the dockyard daemon running?") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._tls is not None:
+            try:
+                sock = self._tls.wrap(sock, addr[0])  # type: ignore[attr-defined]
+            except OSError as exc:  # ssl.SSLError is an OSError: bad or untrusted certificate
+                sock.close()
+                raise DaemonUnreachable(f"error during connect to {self.host}: {exc}") from exc
+        sock.settimeout(self._timeout)
         return sock
 
     def request(
@@ -193,11 +228,15 @@ class UnixTransport:
         else:
             conn.close()
 
-    def hijack(self, method: str, path: str, *, query: dict[str, object] | None = None) -> tuple[int, dict[str, str], socket.socket, bytes, Response]:
+    def hijack(self, method: str, path: str, *, query: dict[str, object] | None = None,
+               body: bytes | None = None) -> tuple[int, dict[str, str], socket.socket, bytes, Response]:
         """Send an Upgrade request; return (status, headers, socket, buffered bytes, response)."""
         conn = _Conn(self.connect())
-        head = _head(method, path, query, {"Connection": "Upgrade", "Upgrade": "tcp"}, None)
-        conn.sock.sendall(head)
+        headers = {"Connection": "Upgrade", "Upgrade": "tcp"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        head = _head(method, path, query, headers, body)
+        conn.sock.sendall(head + (body or b""))
         status, headers = _read_head(conn)
         resp = Response(conn, status, headers, method)
         return status, headers, conn.sock, conn.buf, resp

@@ -44,11 +44,14 @@ class ContainerConfig:
     auto_remove: bool = False
     config_json: Mapping[str, Any] = field(default_factory=dict)
     host_config_json: Mapping[str, Any] = field(default_factory=dict)
+    # core.volumes.MountPoint.to_json() of every volume, bind and tmpfs (Docker's MountPoints)
+    mounts: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["args"] = list(self.args)
         d["env"] = list(self.env)
+        d["mounts"] = [dict(m) for m in self.mounts]
         return d
 
     @classmethod
@@ -56,6 +59,7 @@ class ContainerConfig:
         d = dict(obj)
         d["args"] = tuple(d.get("args", ()))
         d["env"] = tuple(d.get("env", ()))
+        d["mounts"] = tuple(d.get("mounts") or ())
         names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in names})
 

@@ -9,6 +9,15 @@ Lifecycle of one container, as the daemon drives it::
     status = rt.wait(id)                      # ExitStatus
     rt.delete(id)                             # cgroup, shim and runtime state gone
 
+Interactive containers (``create(..., stdin=True)`` and/or a spec with
+``process.terminal``)::
+
+    inp = rt.open_stdin(id); inp.write(b"ls\n"); inp.close_stdin()   # EOF (StdinOnce)
+    rt.resize(id, rows=40, cols=120)                                # pty only
+    ex = rt.exec(id, ExecSpec("e1", ["sh"], env, "/", 0, 0, ()))    # ExecProcess
+    for stream, data in ex: ...                                     # until it exits
+    ex.exit                                                         # ExitStatus
+
 The runtime knows bundles, not images, names or restart policies: the
 caller owns the container state machine.
 """
@@ -62,15 +71,71 @@ class OutputStream(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ExecSpec:
+    """One more process in a running container; the user is already resolved (uid/gid)."""
+
+    exec_id: str
+    args: tuple[str, ...]
+    env: tuple[str, ...]
+    cwd: str
+    uid: int
+    gid: int
+    additional_gids: tuple[int, ...] = ()
+    tty: bool = False
+    stdin: bool = False
+    privileged: bool = False
+
+
+class InputStream(Protocol):
+    """The stdin of a container (or exec) process. Methods may be called from any thread."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def close_stdin(self) -> None:
+        """EOF for the process (a pty gets none: its input just stops)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the stream; the process's stdin stays open."""
+        ...
+
+
+class ExecProcess(OutputStream, InputStream, Protocol):
+    """A started exec: iterate its output until it exits; ``exit`` is then set."""
+
+    pid: int
+    exit: ExitStatus | None
+
+
 class Runtime(Protocol):
-    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path) -> RuntimeState:
+    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path,
+               *, stdin: bool = False) -> RuntimeState:
         """Start the shim and set the container up to just before exec.
 
         ``bundle`` holds config.json; ``rootfs`` mounts are performed inside
         the container's own mount namespace onto ``bundle/rootfs``, so they
         vanish with the container. stdout/stderr go to ``log_path`` in
-        Docker's json-file format. Raises RuntimeFailure and leaves nothing
-        behind on failure.
+        Docker's json-file format (with ``process.terminal``, a pty's output
+        as stdout). ``stdin``: keep the process's stdin open for
+        ``open_stdin`` (else /dev/null). Raises RuntimeFailure and leaves
+        nothing behind on failure.
+        """
+        ...
+
+    def open_stdin(self, container_id: str) -> InputStream:
+        """Conflict when the container is not running."""
+        ...
+
+    def resize(self, container_id: str, rows: int, cols: int, exec_id: str = "") -> None:
+        """Window size of the container's (or exec's) pty; Conflict/RuntimeFailure otherwise."""
+        ...
+
+    def exec(self, container_id: str, spec: ExecSpec) -> ExecProcess:
+        """Run ``spec`` in the container's namespaces, cgroup and security settings.
+
+        Returns once execve succeeded; RuntimeFailure(exit_code=126/127) when
+        the command cannot run; Conflict when the container is not running.
         """
         ...
 

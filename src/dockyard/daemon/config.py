@@ -25,6 +25,8 @@ class DaemonConfig:
     debug: bool = False
     no_new_privileges: bool = False  # --no-new-privileges: the default for every container
     seccomp_profile: str = "builtin"  # --seccomp-profile: builtin | unconfined | a JSON file
+    init: bool = False  # --init: run an init as PID 1 when HostConfig.Init is null
+    init_path: str = "/usr/bin/tini-static"  # --init-path: a static init (Debian's tini-static)
     # networking (tests give each daemon its own names, so several run side by side)
     bridge_name: str = "dockyard0"  # --bridge-name: the default bridge's interface
     bip: str = ""  # --bip: the default bridge's address/prefix; else the first free pool subnet
@@ -86,6 +88,8 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("-D", "--debug", action="store_true", help="debug logging")
     p.add_argument("--no-new-privileges", action="store_true", help="set no-new-privileges by default")
     p.add_argument("--seccomp-profile", default="builtin", help="default seccomp profile (builtin, unconfined, PATH)")
+    p.add_argument("--init", action="store_true", help="run an init inside containers (forwards signals, reaps)")
+    p.add_argument("--init-path", default="/usr/bin/tini-static", help="path to the static init binary")
     p.add_argument("--bridge-name", default="dockyard0", help="interface name of the default bridge")
     p.add_argument("--bip", default="", help="address/prefix of the default bridge (e.g. 172.17.0.1/16)")
     p.add_argument("--default-address-pool", action="append", default=[], help="base=CIDR,size=N")
@@ -108,6 +112,7 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     return DaemonConfig(data_root=Path(a.data_root), exec_root=exec_root, socket_path=socket_path,
                         cgroup_parent=cgroup_parent, debug=a.debug,
                         no_new_privileges=a.no_new_privileges, seccomp_profile=a.seccomp_profile,
+                        init=a.init, init_path=a.init_path,
                         socket_group=a.group, **_api_args(a), **_network_args(a), **_registry_args(a))
 
 

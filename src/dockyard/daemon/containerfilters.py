@@ -97,8 +97,10 @@ def include(rec: ContainerRecord, f: ListFilter) -> bool:
         return False  # no healthchecks yet: every container's health is "none"
     if flt.get("is-task") and "false" not in flt["is-task"]:
         return False
-    if flt.get("volume"):
-        return False  # no volumes yet
+    if flt.get("volume") and not any(
+            v in (m.get("name"), m.get("source"), m.get("destination")) for v in flt["volume"]
+            for m in getattr(c, "mounts", ()) or ()):
+        return False  # moby: a mount's Name, Source or Destination
     if flt.get("network"):
         mode = str(c.host_config_json.get("NetworkMode") or "none")
         if mode not in flt["network"]:

@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         log.info("stopping containers")
         daemon.containers.stop_all()
         return 0
+    except EngineError as exc:  # e.g. a TCP host that cannot be bound
+        print(f"dockyardd: {exc}", file=sys.stderr)
+        return 1
     finally:
         # Each step runs even when an earlier one failed: a stale pid file or
         # socket would block the next start.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 from dockyard.core.containers import ContainerConfig
 from dockyard.daemon import security
@@ -77,11 +78,22 @@ class ContainerFiles:
     resolv_conf: Path
 
 
+INIT_TARGET = "/sbin/docker-init"  # where Docker mounts its init, so scripts that look for it find it
+
+
+def init_binary(host_config: Mapping[str, Any], init_path: str, daemon_default: bool) -> str | None:
+    """``HostConfig.Init`` (null: the daemon's ``--init``) → the host binary to run as PID 1, or None."""
+    wanted = host_config.get("Init")
+    return init_path if (daemon_default if wanted is None else bool(wanted)) else None
+
+
 def build_spec(config: ContainerConfig, user: ExecUser, files: ContainerFiles, *,
                cgroup_parent: str = "dockyard", sec: SecurityDefaults = SecurityDefaults(),
-               network_ns: str | None = "") -> oci.Spec:
+               network_ns: str | None = "", init_binary: str | None = None) -> oci.Spec:
     """``network_ns``: "" a new network namespace, None the host's (no
-    namespace in the spec), else the path of one to join."""
+    namespace in the spec), else the path of one to join. ``init_binary``
+    (``--init``): bind-mounted read-only at /sbin/docker-init and run as
+    PID 1 with the command after ``--`` (it forwards signals, reaps zombies)."""
     env = list(config.env)
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={user.home}")  # Docker sets HOME from passwd when the image does not
@@ -103,9 +115,13 @@ def build_spec(config: ContainerConfig, user: ExecUser, files: ContainerFiles, *
     if privileged:  # /sys writable, as Docker's --privileged
         mounts = tuple(oci.Mount(m.destination, m.type, m.source, tuple(o for o in m.options if o != "ro"))
                        if m.destination == "/sys" else m for m in mounts)
+    args: tuple[str, ...] = (config.path, *config.args)
+    if init_binary:
+        args = (INIT_TARGET, "--", *args)
+        binds += (oci.Mount(INIT_TARGET, "bind", init_binary, ("bind", "ro", "nosuid", "nodev")),)
     return oci.Spec(
         process=oci.Process(
-            args=(config.path, *config.args),
+            args=args,
             env=tuple(env),
             cwd=config.working_dir or "/",
             user=oci.User(uid=user.uid, gid=user.gid, additional_gids=user.additional_gids),

@@ -15,6 +15,7 @@ from dockyard.daemon.hostsecurity import security_defaults
 from dockyard.daemon.services import Services
 from dockyard.daemon.services.containerfs import ContainerFsService
 from dockyard.daemon.services.containers import ContainerPaths, ContainerService
+from dockyard.daemon.services.execs import ExecService
 from dockyard.daemon.services.networks import NetworkConfig, NetworkService
 from dockyard.daemon.services.system import SystemService
 from dockyard.image.remove import Users
@@ -48,26 +49,55 @@ class Daemon:
 
 
 def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
+    tcp = tuple(_tcp_listeners(cfg))  # first: a port in use fails start-up before anything else exists
     db = SqliteStateDB(cfg.data_root / "state.db")
     events = InMemoryEventBus()
     images = ImageService(LocalContentStore(cfg.data_root), db.images, OverlaySnapshotter(cfg.data_root),
                           cfg.data_root, events=events, remotes=_remotes(cfg), image_users=_image_users(db))
     runtime = ShimRuntime(cfg.runtime_root, spawner)
     networks = _networks(cfg, db, events)
+    volumes = _volumes(cfg, db, events)
     containers = ContainerService(
         db.containers, images, runtime,
         ContainerPaths(containers_root=cfg.containers_root, bundles_root=cfg.bundles_root,
-                       cgroup_parent=cfg.cgroup_parent,
+                       cgroup_parent=cfg.cgroup_parent, init_path=cfg.init_path, init_default=cfg.init,
                        security=security_defaults(no_new_privileges=cfg.no_new_privileges,
                                                   seccomp_profile=cfg.seccomp_profile)),
-        events=events, network=networks)
-    system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root)
+        events=events, network=networks, volumes=volumes)
+    system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root, volumes=volumes)
     transfer = ImageTransfer(images)
     containerfs = ContainerFsService(db.containers, images.snapshotter, transfer, pauser=containers)
+    execs = ExecService(db.containers, images, runtime, events)
     server = ApiServer(Services(containers=containers, images=images, system=system, events=events,
-                                networks=networks, transfer=transfer, containerfs=containerfs), cfg.socket_path)
+                                networks=networks, transfer=transfer, containerfs=containerfs, volumes=volumes,
+                                execs=execs,
+                                archive=_archive(cfg, db, volumes),
+                                build=_build(cfg, images, transfer, containers)), cfg.socket_path,
+                       tcp_listeners=tcp, socket_group=cfg.socket_group)
     return Daemon(server=server, containers=containers, images=images, runtime=runtime, db=db,
                   cgroup_parent="/" + cfg.cgroup_parent, events=events, networks=networks)
+
+
+def _volumes(cfg: DaemonConfig, db: SqliteStateDB, events: InMemoryEventBus) -> "VolumeService":
+    from dockyard.daemon.services.volumes import VolumeService
+    from dockyard.store.statedb.volumes import SqliteVolumeStore
+    from dockyard.volume.local import LocalVolumeDriver
+
+    return VolumeService(SqliteVolumeStore(db), LocalVolumeDriver(cfg.data_root / "volumes"), db.containers, events)
+
+
+def _archive(cfg: DaemonConfig, db: SqliteStateDB, volumes: "VolumeService") -> "ArchiveService":
+    from dockyard.daemon.services.archive import ArchiveService
+
+    return ArchiveService(db.containers, cfg.containers_root, volumes.mounts_for)
+
+
+def _tcp_listeners(cfg: DaemonConfig) -> list:
+    if not cfg.tcp_hosts:
+        return []
+    from dockyard.daemon.api.tls import open_listeners
+
+    return open_listeners(cfg.tcp_hosts, cfg.tls)
 
 
 def _remotes(cfg: DaemonConfig) -> "RegistryRemotes":
@@ -116,3 +146,9 @@ def _networks(cfg: DaemonConfig, db: SqliteStateDB, events: InMemoryEventBus) ->
                              SocketPortReserver(), ncfg, files_for, dns, events=events)
     service.restore()
     return service
+
+
+def _build(cfg: DaemonConfig, images: ImageService, transfer: ImageTransfer, containers: ContainerService) -> "BuildService":
+    from dockyard.daemon.services.build import BuildService
+
+    return BuildService(images, transfer, containers, cfg.data_root)

@@ -130,3 +130,33 @@ def _read_nofollow(layer: str, parts: list[str], max_size: int) -> bytes | None:
         if st.st_size > max_size:
             raise OSError(errno.EFBIG, "file too large")
         return f.read(max_size + 1)[:max_size]
+
+
+def resolve_prefix(layers: Sequence[str], path: str) -> list[str]:
+    """``path`` with symlinks of its existing components resolved in the merged view; the rest kept as is.
+
+    The builder uses it for COPY destinations (``/bin/x`` on an image where
+    ``/bin`` links to ``usr/bin`` lands in ``/usr/bin/x``, as in Docker).
+    """
+    todo = [c for c in path.split("/") if c not in ("", ".")]
+    done: list[str] = []
+    hops = 0
+    while todo:
+        comp = todo.pop(0)
+        if comp == "..":
+            if done:
+                done.pop()
+            continue
+        hit = _lookup(layers, done + [comp])
+        if hit is None:
+            return done + [comp] + [c for c in todo if c != ".."]
+        layer, st = hit
+        if stat.S_ISLNK(st.st_mode) and hops < MAX_SYMLINKS:
+            hops += 1
+            target = os.readlink(os.path.join(layer, *done, comp))
+            if target.startswith("/"):
+                done = []
+            todo = [c for c in target.split("/") if c not in ("", ".")] + todo
+            continue
+        done.append(comp)
+    return done

@@ -197,6 +197,39 @@ class ImageTransfer:
                 raise InvalidArgument(f"invalid layer: {exc}") from exc
             raise
 
+    def create_image(self, config: dict[str, Any], layers: Sequence[str], names: Sequence[str] = ()) -> str:
+        """Record an image whose layer blobs are all stored already (the builder's result); its id.
+
+        ``config`` is complete (``rootfs.diff_ids`` and ``history`` included).
+        Snapshots are made for missing chain ids; on failure the ones made here
+        and the new config blob are removed again.
+        """
+        created: list[Digest] = []
+        committed: list[str] = []
+        try:
+            diff_ids = list(config.get("rootfs", {}).get("diff_ids") or [])
+            chain = unpack(self.content, self.images.snapshotter, diff_ids, list(layers), on_commit=committed.append)
+            config_digest = self._put(json.dumps(config, separators=(",", ":")).encode(), created)
+            manifest = archive._manifest(self.content, config_digest, [Digest(d) for d in layers], created)
+            self.images._record([archive.LoadedImage(config_digest, tuple(names), manifest, chain)])
+            return config_digest
+        except BaseException:
+            for c in reversed(committed):
+                try:
+                    self.images.snapshotter.remove(c)
+                except EngineError:
+                    pass
+            for d in created:
+                try:
+                    self.content.delete(d)
+                except NotFound:
+                    pass
+            raise
+
+    def store_layer(self, chunks: Iterable[bytes]) -> Digest:
+        """Store an uncompressed layer tar (blob digest = DiffID)."""
+        return self._store(chunks, [])
+
     def _store(self, chunks: Iterable[bytes], created: list[Digest]) -> Digest:
         with self.content.writer(f"layer-{uuid.uuid4().hex}") as w:
             size = 0

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from dockyard.core.mount import Mount
-from dockyard.core.runtime import ExitStatus, RuntimeState
+from dockyard.core.runtime import ExecSpec, ExitStatus, RuntimeState
 from dockyard.errors import AlreadyExists, Conflict, InvalidArgument, NotFound, RuntimeFailure
 from dockyard.oci.runtime import Resources, Spec, from_json
 from dockyard.runtime import messages as m
@@ -80,6 +80,49 @@ class ShimOutput:
             chan.close()
 
 
+class ShimInput:
+    """``InputStream`` over a shim connection: Input frames, CloseStdin."""
+
+    def __init__(self, chan: m.Channel) -> None:
+        self._chan: m.Channel | None = chan
+
+    def write(self, data: bytes) -> None:
+        chan = self._chan
+        if chan is not None and data:
+            try:
+                chan.send(m.Input(data))
+            except OSError:
+                pass  # the container is gone; its exit is reported elsewhere
+
+    def close_stdin(self) -> None:
+        chan = self._chan
+        if chan is not None:
+            try:
+                chan.send(m.CloseStdin())
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        chan, self._chan = self._chan, None
+        if chan is not None:
+            chan.close()
+
+
+class ShimExec(ShimOutput):
+    """``ExecProcess``: the Exec connection carries output and Exited one way, Input the other."""
+
+    def __init__(self, chan: m.Channel, pid: int) -> None:
+        super().__init__(chan)
+        self.pid = pid
+        self._input = ShimInput(chan)
+
+    def write(self, data: bytes) -> None:
+        self._input.write(data)
+
+    def close_stdin(self) -> None:
+        self._input.close_stdin()
+
+
 class ShimRuntime:
     def __init__(self, state_root: Path, spawner: Spawner, *, cgroup_root: Path = CGROUP_ROOT,
                  nest_cgroups: bool = True) -> None:
@@ -96,7 +139,8 @@ class ShimRuntime:
 
     # ------------------------------------------------------------ create
 
-    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path) -> RuntimeState:
+    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path,
+               *, stdin: bool = False) -> RuntimeState:
         state_dir = self._dir(container_id)
         spec = _load_spec(bundle)
         try:
@@ -113,7 +157,7 @@ class ShimRuntime:
         ours, theirs = socket.socketpair()
         try:
             req = m.Spawn(container_id, str(Path(bundle).absolute()), [x.to_json() for x in rootfs],
-                          str(Path(log_path).absolute()), str(state_dir.absolute()))
+                          str(Path(log_path).absolute()), str(state_dir.absolute()), stdin=stdin)
             try:
                 self.spawner.spawn(req, theirs.fileno())
             finally:
@@ -172,6 +216,37 @@ class ShimRuntime:
                 chan.close()
                 chan = None
         return ShimOutput(chan)
+
+    def open_stdin(self, container_id: str) -> ShimInput:
+        chan = self._connect(container_id)
+        if chan is None:
+            raise Conflict(f"container {container_id} is not running")
+        return ShimInput(chan)
+
+    def resize(self, container_id: str, rows: int, cols: int, exec_id: str = "") -> None:
+        reply = self._request(container_id, m.Resize(rows, cols, exec_id))
+        if isinstance(reply, m.Failed):
+            raise RuntimeFailure(reply.message, step="resize")
+        if not isinstance(reply, m.Ok):
+            raise Conflict(f"container {container_id} is not running")
+
+    def exec(self, container_id: str, spec: ExecSpec) -> ShimExec:
+        chan = self._connect(container_id)
+        if chan is None:
+            raise Conflict(f"container {container_id} is not running")
+        req = m.Exec(spec.exec_id, list(spec.args), list(spec.env), spec.cwd, spec.uid, spec.gid,
+                     list(spec.additional_gids), tty=spec.tty, stdin=spec.stdin, privileged=spec.privileged)
+        try:
+            chan.send(req)
+            reply = chan.recv()
+        except (OSError, m.ProtocolError):
+            reply = None
+        if isinstance(reply, m.ExecStarted):
+            return ShimExec(chan, reply.pid)
+        chan.close()
+        if isinstance(reply, m.Failed) and reply.step != "state":
+            raise RuntimeFailure(reply.message, step=reply.step or "exec", exit_code=reply.exit_code)
+        raise Conflict(f"container {container_id} is not running")
 
     def start(self, container_id: str) -> None:
         reply = self._request(container_id, m.Start())

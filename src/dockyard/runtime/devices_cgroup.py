@@ -3,7 +3,7 @@
 Without it a container holding CAP_MKNOD (a Docker default) could create and open
 /dev/sda.  v1 takes rules as text in ``devices.deny``/``devices.allow``; a rule list that
 starts with "deny all" resets the cgroup before the allows are written.  cgroup v2 needs a
-BPF_CGROUP_DEVICE program instead: not done yet (v2-only hosts run without the list).
+BPF_CGROUP_DEVICE program instead: ``devices_bpf.py``.
 """
 
 from __future__ import annotations

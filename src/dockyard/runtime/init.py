@@ -16,6 +16,9 @@ and each step says why it sits where it does (youki's init/process.rs)::
      8 hostname            UTS ns is ours
      9 network             lo up in the new net ns
     10 pivot_root          the rootfs becomes /, the host root is detached
+    10b console            (process.terminal) pty from the container's devpts, master to the
+                           shim, slave bind-mounted on /dev/console and made the controlling
+                           terminal + stdio; after every mount, before / turns read-only (runc)
     11 readonly-root       after pivot, remount / read-only when root.readonly
     12 cwd-create          as root, so a missing WORKDIR is created as Docker does
     13 rlimits             before setuid: raising a hard limit needs privilege
@@ -28,6 +31,9 @@ and each step says why it sits where it does (youki's init/process.rs)::
     --- Ready sent; wait for Start ---
     17 exec                every fd >= 3 close-on-exec; PATH lookup inside the container,
                            then execve(process.env)
+
+Steps 13-16 are ``process_steps``: an exec process (runtime/exec.py) runs
+them too, after joining the container's namespaces.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from dockyard.core.mount import Mount as RootfsMount
-from dockyard.oci.runtime import NS_NETWORK, NS_UTS, Spec
+from dockyard.oci.runtime import NS_NETWORK, NS_UTS, Process, Spec
 from dockyard.runtime import capabilities, rootfs
 from dockyard.runtime.lookpath import ExecError, env_path, exec_error, lookpath
 from dockyard.runtime.namespaces import has_new
@@ -59,11 +65,12 @@ Step = tuple[str, Callable[[], None]]
 
 
 def setup_steps(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount],
-                seccomp_bpf: bytes | None = None) -> list[Step]:
+                seccomp_bpf: bytes | None = None, console: Callable[[], None] | None = None) -> list[Step]:
     """The ordered steps up to (not including) exec; see the module docstring.
 
     ``seccomp_bpf`` is the compiled ``linux.seccomp`` (the shim compiles it
     through a cache); when None and the spec has a filter, step 14 compiles it.
+    ``console`` is step 10b (the launcher's: it owns the channel to the shim).
     """
     root = str(bundle / spec.root.path) if not posixpath.isabs(spec.root.path) else spec.root.path
     proc = spec.process
@@ -87,9 +94,17 @@ def setup_steps(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Rootfs
     if has_new(spec, NS_NETWORK):
         steps.append(("network", lambda: sys.set_link_up("lo")))
     steps.append(("pivot_root", lambda: rootfs.pivot_root(sys, root)))
+    if console is not None:
+        steps.append(("console", console))
     if spec.root.readonly:
         steps.append(("readonly-root", lambda: rootfs.remount_root_readonly(sys)))
     steps.append(("cwd-create", lambda: sys.mkdir_p(proc.cwd)))
+    return steps + process_steps(sys, spec, proc, seccomp_bpf)
+
+
+def process_steps(sys: Syscalls, spec: Spec, proc: Process, seccomp_bpf: bytes | None) -> list[Step]:
+    """Steps 13-16 for ``proc``: rlimits, security, user, capabilities, cwd."""
+    steps: list[Step] = []
 
     def rlimits() -> None:
         for r in proc.rlimits:

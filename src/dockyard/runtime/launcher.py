@@ -10,6 +10,10 @@
 Everything after a fork in the children ends in ``os._exit``: a child must
 never return into the shim's select loop.  Failures are reported on the
 init channel as ``Failed(step, message, exit_code)``.
+
+stdio of the init: ``stdin_r`` (a pipe from the shim, OpenStdin) or
+/dev/null; the stdout/stderr pipes; or, with ``process.terminal``, a pty
+made in step 10b whose master travels to the shim as ``Console`` + fd.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dockyard.runtime import messages as m
 from dockyard.runtime.cgroups import CgroupManager
 from dockyard.runtime.init import StepError, exec_process, run_steps, setup_steps
 from dockyard.runtime.namespaces import enter
-from dockyard.runtime.sys.syscalls import Syscalls
+from dockyard.runtime.sys.syscalls import MountFlag, Syscalls
 
 # Python ignores these; exec keeps ignored dispositions, so restore defaults.
 _RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGINT, signal.SIGTERM)
@@ -35,7 +39,7 @@ _RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGINT,
 
 def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount], cgroup: CgroupManager,
            stdout_w: int, stderr_w: int, chan: socket.socket, close_fds: Sequence[int],
-           seccomp_bpf: bytes | None = None) -> int:
+           seccomp_bpf: bytes | None = None, stdin_r: int = -1) -> int:
     """Fork the intermediate; returns its pid (the init's pid arrives as ``Pid`` on ``chan``)."""
     pid = os.fork()
     if pid:
@@ -47,7 +51,7 @@ def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount
         signal.set_wakeup_fd(-1)
         for fd in close_fds:
             _close(fd)
-        code = _intermediate(sys, spec, bundle, mounts, cgroup, stdout_w, stderr_w, chan, seccomp_bpf)
+        code = _intermediate(sys, spec, bundle, mounts, cgroup, (stdin_r, stdout_w, stderr_w), chan, seccomp_bpf)
     except BaseException:
         _report(chan, m.Failed(traceback.format_exc(limit=3), step="intermediate"))
     finally:
@@ -55,7 +59,7 @@ def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount
 
 
 def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount], cgroup: CgroupManager,
-                  stdout_w: int, stderr_w: int, chan: socket.socket, seccomp_bpf: bytes | None) -> int:
+                  stdio: tuple[int, int, int], chan: socket.socket, seccomp_bpf: bytes | None) -> int:
     # Join the cgroup before unsharing: a cgroup ns (if any) is rooted where we stand.
     try:
         cgroup.add_process(os.getpid())
@@ -67,7 +71,7 @@ def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Root
     if child == 0:
         code = 1
         try:
-            code = _init(sys, spec, bundle, mounts, stdout_w, stderr_w, chan, seccomp_bpf)
+            code = _init(sys, spec, bundle, mounts, stdio, chan, seccomp_bpf)
         except BaseException:
             _report(chan, m.Failed(traceback.format_exc(limit=3), step="init"))
         finally:
@@ -77,16 +81,14 @@ def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Root
 
 
 def _init(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount],
-          stdout_w: int, stderr_w: int, chan: socket.socket, seccomp_bpf: bytes | None) -> int:
-    devnull = os.open("/dev/null", os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(stdout_w, 1)
-    os.dup2(stderr_w, 2)
-    for fd in (devnull, stdout_w, stderr_w):
-        if fd > 2:
-            os.close(fd)
+          stdio: tuple[int, int, int], chan: socket.socket, seccomp_bpf: bytes | None) -> int:
+    set_stdio(stdio)
+    console = None
+    if spec.process.terminal:
+        def console() -> None:
+            hand_off_console(sys, chan, spec.process.user.uid, spec.process.user.gid, console_path="/dev/console")
     try:
-        run_steps(setup_steps(sys, spec, bundle, mounts, seccomp_bpf))
+        run_steps(setup_steps(sys, spec, bundle, mounts, seccomp_bpf, console))
     except StepError as exc:
         _report(chan, m.Failed(exc.message, step=exc.step))
         return 1
@@ -101,6 +103,34 @@ def _init(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount]
         _report(chan, m.Failed(exc.message, step=exc.step, exit_code=exc.exit_code))
         return exc.exit_code or 1
     return 1
+
+
+def set_stdio(stdio: tuple[int, int, int]) -> None:
+    """dup2 the given fds onto 0, 1, 2; -1 means /dev/null. The originals are closed."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for target, fd in enumerate(stdio):
+        os.dup2(fd if fd >= 0 else devnull, target)
+    for fd in {devnull, *stdio}:
+        if fd > 2:
+            os.close(fd)
+
+
+def hand_off_console(sys: Syscalls, chan: socket.socket, uid: int, gid: int, console_path: str = "") -> None:
+    """A pty from the container's devpts: master to the shim (``Console`` + SCM_RIGHTS); the
+    slave, owned by the process's user as runc does, becomes the controlling terminal and
+    stdio, and (for the init) is bind-mounted on /dev/console."""
+    from dockyard.runtime import tty
+
+    master, slave, path = tty.open_pty()
+    try:
+        os.fchown(slave, uid, gid)
+        if console_path:
+            os.close(os.open(console_path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+            sys.mount(path, console_path, None, MountFlag.BIND)
+        socket.send_fds(chan, [m.encode(m.Console())], [master])
+    finally:
+        os.close(master)
+    tty.make_controlling(slave)
 
 
 def _report(chan: socket.socket, msg: m.Message) -> None:

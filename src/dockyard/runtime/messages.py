@@ -13,7 +13,9 @@ byte stream carrying *frames*::
 
 ``kind`` 1 is a control message: a UTF-8 JSON object ``{"type": <name>, ...}``
 decoded into one of the dataclasses below.  Kinds 2 and 3 are raw stdout /
-stderr bytes (``Output``), so live output never pays for JSON escaping.
+stderr bytes (``Output``), so live output never pays for JSON escaping;
+kind 4 is raw stdin bytes (``Input``) going the other way.  A pty master
+rides as SCM_RIGHTS beside a ``Console`` frame (``Channel.fds``).
 
 This module is sans-I/O (h11 style): ``encode`` turns a message into bytes
 and ``Decoder.feed`` turns bytes into messages.  ``read_message`` /
@@ -26,6 +28,9 @@ Conversations (requests from ShimRuntime on ``shim.sock``):
     Start    -> Ok | Failed(step="exec", exit_code=126/127)
     Kill     -> Ok | Failed
     State    -> StateReply
+    Input*   (container stdin, or the exec's on an Exec connection); CloseStdin
+    Resize   -> Ok | Failed                   (container's pty, or exec_id's)
+    Exec     -> ExecStarted | Failed(exit_code=126/127), then Output* ... Exited
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ _HEADER = struct.Struct(">BI")
 KIND_CONTROL = 1
 KIND_STDOUT = 2
 KIND_STDERR = 3
+KIND_STDIN = 4
 MAX_FRAME = 16 * 1024 * 1024
 
 
@@ -77,6 +83,38 @@ class State:
 
 
 @dataclass(frozen=True, slots=True)
+class CloseStdin:
+    """Close the stdin of this connection's target: EOF for the process."""
+
+    type: ClassVar[str] = "close_stdin"
+
+
+@dataclass(frozen=True, slots=True)
+class Resize:
+    rows: int
+    cols: int
+    exec_id: str = ""
+    type: ClassVar[str] = "resize"
+
+
+@dataclass(frozen=True, slots=True)
+class Exec:
+    """Run one more process in the container (runtime/exec.py); user already resolved."""
+
+    exec_id: str
+    args: list[str]
+    env: list[str]
+    cwd: str
+    uid: int
+    gid: int
+    additional_gids: list[int]
+    tty: bool = False
+    stdin: bool = False
+    privileged: bool = False
+    type: ClassVar[str] = "exec"
+
+
+@dataclass(frozen=True, slots=True)
 class Spawn:
     """Daemon -> spawner: launch a shim (the create report socket rides along as SCM_RIGHTS)."""
 
@@ -85,6 +123,7 @@ class Spawn:
     rootfs: list[dict[str, Any]]
     log_path: str
     state_dir: str
+    stdin: bool = False  # keep a pipe to the process's stdin (OpenStdin)
     type: ClassVar[str] = "spawn"
 
 
@@ -110,6 +149,12 @@ class Created:
     pid: int
     shim_pid: int
     type: ClassVar[str] = "created"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecStarted:
+    pid: int
+    type: ClassVar[str] = "exec_started"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +191,31 @@ class Ready:
 
 
 @dataclass(frozen=True, slots=True)
+class Console:
+    """Init (or an exec process) -> shim: the pty master, as SCM_RIGHTS beside this frame."""
+
+    type: ClassVar[str] = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    data: bytes
+    type: ClassVar[str] = "input"
+
+
+@dataclass(frozen=True, slots=True)
 class Output:
     stream: int  # core.runtime.STDOUT / STDERR
     data: bytes
     type: ClassVar[str] = "output"
 
 
-Message = Union[Attach, Wait, Start, Kill, State, Spawn, Ok, Failed, Created, StateReply, Exited, Pid, Ready, Output]
+Message = Union[Attach, Wait, Start, Kill, State, CloseStdin, Resize, Exec, Spawn, Ok, Failed, Created,
+                ExecStarted, StateReply, Exited, Pid, Ready, Console, Input, Output]
 
 _CONTROL: dict[str, type] = {
-    c.type: c for c in (Attach, Wait, Start, Kill, State, Spawn, Ok, Failed, Created, StateReply, Exited, Pid, Ready)
+    c.type: c for c in (Attach, Wait, Start, Kill, State, CloseStdin, Resize, Exec, Spawn, Ok, Failed, Created,
+                        ExecStarted, StateReply, Exited, Pid, Ready, Console)
 }
 
 
@@ -164,6 +224,8 @@ def encode(msg: Message) -> bytes:
     if isinstance(msg, Output):
         kind = KIND_STDOUT if msg.stream == 1 else KIND_STDERR
         return _HEADER.pack(kind, len(msg.data)) + msg.data
+    if isinstance(msg, Input):
+        return _HEADER.pack(KIND_STDIN, len(msg.data)) + msg.data
     body = {"type": msg.type, **dataclasses.asdict(msg)}
     payload = json.dumps(body, separators=(",", ":")).encode()
     return _HEADER.pack(KIND_CONTROL, len(payload)) + payload
@@ -189,7 +251,7 @@ class Decoder:
         out: list[Message] = []
         while len(self._buf) >= _HEADER.size:
             kind, length = _HEADER.unpack_from(self._buf)
-            if kind not in (KIND_CONTROL, KIND_STDOUT, KIND_STDERR) or length > MAX_FRAME:
+            if kind not in (KIND_CONTROL, KIND_STDOUT, KIND_STDERR, KIND_STDIN) or length > MAX_FRAME:
                 raise ProtocolError(f"bad frame header: kind={kind} length={length}")
             end = _HEADER.size + length
             if len(self._buf) < end:
@@ -198,6 +260,8 @@ class Decoder:
             del self._buf[:end]
             if kind == KIND_CONTROL:
                 out.append(_decode_control(payload))
+            elif kind == KIND_STDIN:
+                out.append(Input(payload))
             else:
                 out.append(Output(1 if kind == KIND_STDOUT else 2, payload))
         return out
@@ -217,14 +281,19 @@ class Channel:
         self.sock = sock
         self._decoder = Decoder()
         self._ready: list[Message] = []
+        self.fds: list[int] = []  # file descriptors received (SCM_RIGHTS), oldest first; caller owns them
 
-    def send(self, msg: Message) -> None:
-        self.sock.sendall(encode(msg))
+    def send(self, msg: Message, fds: list[int] | None = None) -> None:
+        if fds:
+            socket.send_fds(self.sock, [encode(msg)], fds)
+        else:
+            self.sock.sendall(encode(msg))
 
     def recv(self) -> Message | None:
         """Next message, or None at EOF. Raises ProtocolError on a truncated frame."""
         while not self._ready:
-            data = self.sock.recv(65536)
+            data, fds, _, _ = socket.recv_fds(self.sock, 65536, 4, socket.MSG_CMSG_CLOEXEC)
+            self.fds += fds
             if not data:
                 if self._decoder.pending:
                     raise ProtocolError("connection closed inside a frame")

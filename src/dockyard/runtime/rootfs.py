@@ -15,6 +15,7 @@ from typing import Sequence
 
 from dockyard.core.mount import Mount as RootfsMount
 from dockyard.oci.runtime import Mount, Spec
+from dockyard.runtime import mounttarget
 from dockyard.runtime.paths import resolve_in_root
 from dockyard.runtime.sys.syscalls import MNT_DETACH, MountFlag, Syscalls
 
@@ -102,7 +103,8 @@ def mount_spec_mounts(sys: Syscalls, root: str, mounts: Sequence[Mount]) -> None
         else:
             os.makedirs(target, exist_ok=True)
         fstype = "bind" if m.type in (None, "bind") or "bind" in m.options or "rbind" in m.options else m.type
-        _mount_one(sys, m.source, target, fstype, m.options)
+        # onto an opened, checked fd, not onto ``target`` (a path a racing symlink could redirect)
+        mounttarget.mount_in_root(sys, root, m.destination, m.source, fstype, m.options)
 
 
 def create_devices(sys: Syscalls, root: str, spec: Spec) -> None:

@@ -13,7 +13,10 @@ The spawner double-forks us (setsid, not a child of the daemon).  We:
    (a failure is reported as ``Failed`` after cleaning up cgroup and processes);
 4. loop: serve requests (messages.py), copy output to the log and to attached
    clients, relay ``Start`` to init and its exec result back, reap children
-   on SIGCHLD;
+   on SIGCHLD; write ``Input`` to the process's stdin (a pipe, or the pty
+   master with ``process.terminal``) through non-blocking ``_Sink`` buffers;
+   run ``Exec`` processes (runtime/exec.py), whose output goes to the
+   requesting connection only (not the log) and whose exit ends it;
 5. once init is reaped and both pipes hit EOF (or a short grace passed):
    write ``exit.json``, tell waiters and attached clients ``Exited``,
    remove ``shim.sock`` and exit.  The cgroup and state dir stay until
@@ -38,6 +41,8 @@ from dockyard.oci.runtime import from_json
 from dockyard.errors import InvalidArgument
 from dockyard.runtime import messages as m
 from dockyard.runtime import devices_cgroup, seccomp
+from dockyard.runtime import tty as ttys
+from dockyard.runtime.exec import launch_exec
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import cgroup_from_json
 from dockyard.runtime.jsonlog import JsonLogEncoder
@@ -46,6 +51,63 @@ from dockyard.runtime.sys.linux import LinuxSyscalls, set_child_subreaper
 
 CREATE_TIMEOUT = 60.0
 DRAIN_GRACE = 2.0  # after init's death, how long orphans may hold the output pipes
+EXEC_TIMEOUT = 10.0  # for an exec process to report its pid and exec result
+SINK_HIGH_WATER = 1 << 20  # stop reading a client's input while this much waits for the process
+
+
+class _Sink:
+    """A process's stdin (pipe or pty master): non-blocking, buffered, so a process that does
+    not read never blocks the loop. ``close`` takes effect once the buffer is flushed."""
+
+    def __init__(self, fd: int, owns_fd: bool = True) -> None:
+        self.fd = fd
+        self.owns_fd = owns_fd
+        self.buf = bytearray()
+        self.closing = False
+        self.closed = False
+        os.set_blocking(fd, False)
+
+    def write(self, data: bytes) -> None:
+        if not self.closed and not self.closing:
+            self.buf += data
+            self.flush()
+
+    def flush(self) -> None:
+        while self.buf and not self.closed:
+            try:
+                n = os.write(self.fd, self.buf)
+            except BlockingIOError:
+                return
+            except OSError:  # EPIPE / EIO: the process is gone or closed its stdin
+                self.buf.clear()
+                break
+            del self.buf[:n]
+        if self.closing:
+            self._close_now()
+
+    def close(self) -> None:
+        self.closing = True
+        self.flush()
+
+    def _close_now(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.buf.clear()
+            if self.owns_fd:
+                os.close(self.fd)
+
+
+class _Exec:
+    """One exec process: its connection, output fds, stdin, pty master and exit."""
+
+    def __init__(self, req: m.Exec, client: "_Client") -> None:
+        self.req = req
+        self.client: _Client | None = client
+        self.pid = 0
+        self.out: dict[int, int] = {}  # fd -> stream
+        self.stdin: _Sink | None = None
+        self.master = -1
+        self.exit: ExitStatus | None = None
 
 
 class _Client:
@@ -54,6 +116,7 @@ class _Client:
         self.decoder = m.Decoder()
         self.attached = False
         self.waiting = False
+        self.exec: _Exec | None = None  # the exec this connection started (its Input goes there)
 
     def send(self, msg: m.Message) -> bool:
         try:
@@ -92,6 +155,10 @@ class Shim:
         self.clients: dict[int, _Client] = {}
         self.pending_start: _Client | None = None
         self.chan_open = True
+        self.stdin: _Sink | None = None
+        self.master = -1  # pty master with process.terminal
+        self.bpf: bytes | None = None
+        self.execs: dict[str, _Exec] = {}
 
     # ------------------------------------------------------------- create
 
@@ -122,14 +189,20 @@ class Shim:
             self.cgroup.create()
             self.cgroup.apply(self.spec.linux.resources)
             if self.spec.linux.resources.devices and isinstance(getattr(self.cgroup, "dirs", None), dict):
-                devices_cgroup.apply_v1(self.cgroup.dirs, self.spec.linux.resources.devices)
+                if not devices_cgroup.apply_v1(self.cgroup.dirs, self.spec.linux.resources.devices) \
+                        and getattr(self.cgroup, "version", "") == "v2":
+                    from dockyard.runtime import devices_bpf  # cgroup v2: a BPF device program
+
+                    devices_bpf.attach(self.cgroup.path, self.spec.linux.resources.devices)
         except OSError as exc:
             raise _CreateFailed("cgroup", str(exc)) from exc
         log_path = Path(self.req.log_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
+        terminal = self.spec.process.terminal
+        out_r, out_w = os.pipe() if not terminal else (-1, -1)
+        err_r, err_w = os.pipe() if not terminal else (-1, -1)
+        in_r, in_w = os.pipe() if self.req.stdin and not terminal else (-1, -1)
         parent, child = socket.socketpair()
         mounts = [RootfsMount.from_json(x) for x in self.req.rootfs]
         bpf = None
@@ -138,12 +211,16 @@ class Shim:
                 bpf = seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent.parent / "seccomp")
             except InvalidArgument as exc:
                 raise _CreateFailed("seccomp", str(exc)) from exc
+        self.bpf = bpf
         intermediate = launch(LinuxSyscalls(), self.spec, Path(self.req.bundle), mounts, self.cgroup,
-                              out_w, err_w, child, [self.report.fileno(), *self.close_fds], bpf)
-        for fd in (out_w, err_w):
-            os.close(fd)
+                              out_w, err_w, child, [self.report.fileno(), *self.close_fds], bpf, stdin_r=in_r)
+        for fd in (out_w, err_w, in_r):
+            if fd >= 0:
+                os.close(fd)
         child.close()
-        self.out = {out_r: 1, err_r: 2}
+        self.out = {out_r: 1, err_r: 2} if not terminal else {}
+        if in_w >= 0:
+            self.stdin = _Sink(in_w)
         self.chan = m.Channel(parent)
         parent.settimeout(CREATE_TIMEOUT)
         try:
@@ -156,6 +233,12 @@ class Shim:
                     _reap(intermediate)
                 elif isinstance(msg, m.Ready):
                     ready = True
+                elif isinstance(msg, m.Console) and self.chan.fds:
+                    self.master = self.chan.fds.pop(0)
+                    os.set_blocking(self.master, False)
+                    self.out = {self.master: 1}
+                    if self.req.stdin:
+                        self.stdin = _Sink(self.master, owns_fd=False)
                 else:
                     _reap(intermediate)
                     raise _failure(msg)
@@ -189,11 +272,18 @@ class Shim:
     def _loop(self, wake_r: int) -> None:
         drain_deadline: float | None = None
         while self.out or self.exit is None:
-            rlist: list[int] = [wake_r, self.listener.fileno(), *self.out, *self.clients]
+            rlist: list[int] = [wake_r, self.listener.fileno(), *self.out,
+                                *(fd for fd, c in self.clients.items() if not self._backlogged(c))]
+            for ex in self.execs.values():
+                rlist += ex.out
             if self.chan_open:
                 rlist.append(self.chan.sock.fileno())
+            wlist = [s.fd for s in self._sinks() if s.buf and not s.closed]
             timeout = None if drain_deadline is None else max(0.0, drain_deadline - time.monotonic())
-            ready, _, _ = select.select(rlist, [], [], timeout)
+            ready, writable, _ = select.select(rlist, wlist, [], timeout)
+            for sink in self._sinks():
+                if sink.fd in writable:
+                    sink.flush()
             if not ready and drain_deadline is not None:
                 for fd in list(self.out):  # orphans still hold the pipes: stop waiting for them
                     self._close_output(fd)
@@ -212,7 +302,17 @@ class Shim:
                     self._on_output(fd)
                 elif fd in self.clients:
                     self._on_client(self.clients[fd])
+                else:
+                    self._on_exec_output(fd)
         self._finish()
+
+    def _sinks(self) -> list[_Sink]:
+        sinks = [ex.stdin for ex in self.execs.values() if ex.stdin is not None]
+        return sinks + [self.stdin] if self.stdin is not None else sinks
+
+    def _backlogged(self, client: _Client) -> bool:
+        sink = client.exec.stdin if client.exec is not None else self.stdin
+        return sink is not None and len(sink.buf) > SINK_HIGH_WATER
 
     def _reap(self) -> None:
         while True:
@@ -224,6 +324,12 @@ class Shim:
                 return
             if pid == self.init_pid and self.exit is None:
                 self.exit = st.exit_status_from_wait(status, time.time_ns())
+                continue
+            for ex in self.execs.values():
+                if ex.pid == pid and ex.exit is None:
+                    ex.exit = st.exit_status_from_wait(status, time.time_ns())
+                    self._exec_done(ex)
+                    break
 
     def _accept(self) -> None:
         try:
@@ -257,6 +363,25 @@ class Shim:
             client.attached = True
         elif isinstance(msg, m.Wait):
             client.waiting = True
+        elif isinstance(msg, m.Input):
+            sink = client.exec.stdin if client.exec is not None else self.stdin
+            if sink is not None:
+                sink.write(msg.data)
+        elif isinstance(msg, m.CloseStdin):
+            sink = client.exec.stdin if client.exec is not None else self.stdin
+            if sink is not None and not (sink.fd == self.master or (client.exec and sink.fd == client.exec.master)):
+                sink.close()  # a pty has no EOF to give: its input just stops
+        elif isinstance(msg, m.Resize):
+            master = self.master if not msg.exec_id else getattr(self.execs.get(msg.exec_id), "master", -1)
+            try:
+                if master < 0:
+                    raise OSError("no terminal to resize")
+                ttys.set_winsize(master, msg.rows, msg.cols)
+                client.send(m.Ok())
+            except OSError as exc:
+                client.send(m.Failed(str(exc), step="resize"))
+        elif isinstance(msg, m.Exec):
+            self._exec(client, msg)
         elif isinstance(msg, m.State):
             status = "stopped" if not running else ("running" if st.is_started(self.state_dir) else "created")
             client.send(m.StateReply(status, self.init_pid))
@@ -303,7 +428,7 @@ class Shim:
         except OSError as exc:
             if exc.errno == errno.EAGAIN:
                 return
-            data = b""
+            data = b""  # EIO from a pty master: every slave fd is closed
         if not data:
             self._close_output(fd)
             return
@@ -313,10 +438,122 @@ class Shim:
             if client.attached and not client.send(m.Output(stream, data)):
                 self._drop(client)
 
+    # --------------------------------------------------------------- exec
+
+    def _exec(self, client: _Client, req: m.Exec) -> None:
+        if self.exit is not None or not st.is_started(self.state_dir) or req.exec_id in self.execs:
+            client.send(m.Failed("container is not running", step="state"))  # step: the kind, for ShimRuntime
+            return
+        ex = _Exec(req, client)
+        pipes: list[tuple[int, int]] = []
+        if not req.tty:
+            pipes = [os.pipe(), os.pipe()]
+            if req.stdin:
+                pipes.append(os.pipe())
+        stdio = (pipes[2][0] if len(pipes) > 2 else -1,
+                 pipes[0][1] if pipes else -1, pipes[1][1] if pipes else -1)
+        parent, child = socket.socketpair()
+        try:
+            middle = launch_exec(LinuxSyscalls(), self.spec, self.init_pid, self.cgroup, req, stdio, child,
+                                 [self.listener.fileno()], self.bpf)
+        except OSError as exc:
+            for r, w in pipes:
+                os.close(r)
+                os.close(w)
+            parent.close()
+            child.close()
+            client.send(m.Failed(f"fork: {exc}", step="exec"))
+            return
+        child.close()
+        for fd in stdio:
+            if fd >= 0:
+                os.close(fd)
+        if pipes:
+            ex.out = {pipes[0][0]: 1, pipes[1][0]: 2}
+            if req.stdin:
+                ex.stdin = _Sink(pipes[2][1])
+        chan = m.Channel(parent)
+        parent.settimeout(EXEC_TIMEOUT)
+        failure: m.Message | None = None
+        try:
+            while True:
+                msg = chan.recv()
+                if msg is None:
+                    break  # execve closed the CLOEXEC channel: running
+                if isinstance(msg, m.Pid):
+                    ex.pid = msg.pid
+                elif isinstance(msg, m.Console) and chan.fds:
+                    ex.master = chan.fds.pop(0)
+                    os.set_blocking(ex.master, False)
+                    ex.out = {ex.master: 1}
+                    if req.stdin:
+                        ex.stdin = _Sink(ex.master, owns_fd=False)
+                elif isinstance(msg, m.Failed):
+                    failure = msg
+        except (OSError, m.ProtocolError) as exc:
+            failure = m.Failed(f"exec did not report: {exc}", step="exec")
+        finally:
+            chan.close()
+            _reap(middle)
+        if failure is not None or not ex.pid:
+            self._discard_exec(ex)
+            client.send(failure or m.Failed("exec process did not start", step="exec"))
+            return
+        self.execs[req.exec_id] = ex
+        client.exec = ex
+        client.send(m.ExecStarted(ex.pid))
+
+    def _discard_exec(self, ex: _Exec) -> None:
+        for fd in ex.out:
+            os.close(fd)
+        ex.out = {}
+        if ex.stdin is not None and ex.stdin.owns_fd:
+            ex.stdin._close_now()
+
+    def _on_exec_output(self, fd: int) -> None:
+        ex = next((e for e in self.execs.values() if fd in e.out), None)
+        if ex is None:
+            return
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO: the pty's last slave fd closed
+            data = b""
+        if not data:
+            ex.out.pop(fd)
+            os.close(fd)
+            if fd == ex.master:  # the master doubled as output and stdin: closed here, once
+                ex.master = -1
+                if ex.stdin is not None:
+                    ex.stdin.closed = True
+            self._exec_done(ex)
+            return
+        if ex.client is not None and not ex.client.send(m.Output(ex.out[fd], data)):
+            ex.client = None  # the requester left; the process runs on, its output is dropped
+
+    def _exec_done(self, ex: _Exec) -> None:
+        """Once the process is reaped and its output drained: Exited to the requester, forget it."""
+        if ex.exit is None or ex.out:
+            return
+        if ex.stdin is not None:
+            ex.stdin._close_now()
+        if ex.master >= 0:
+            os.close(ex.master)
+            ex.master = -1
+        self.execs.pop(ex.req.exec_id, None)
+        if ex.client is not None:
+            ex.client.send(m.Exited(ex.exit.code, ex.exit.finished_at_ns, ex.exit.signal))
+            ex.client.exec = None
+
     def _close_output(self, fd: int) -> None:
         stream = self.out.pop(fd)
         _write_all(self.log_fd, self.encoder.close(stream))
+        if self.stdin is not None and self.stdin.fd == fd:
+            self.stdin.closed = True  # the pty master doubles as stdin: closed here, once
         os.close(fd)
+        if fd == self.master:
+            self.master = -1
 
     @property
     def encoder(self) -> JsonLogEncoder:
@@ -330,6 +567,18 @@ class Shim:
         exited = m.Exited(self.exit.code, self.exit.finished_at_ns, self.exit.signal, self.exit.oom_killed)
         while self.pending_start is not None and self.chan_open:
             self._on_chan()  # init is gone: the channel holds its exec result, then EOF
+        deadline = time.monotonic() + 2  # the pid namespace died with init: reap its execs
+        while any(ex.exit is None for ex in self.execs.values()) and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.002)
+        for ex in list(self.execs.values()):
+            for fd in list(ex.out):
+                os.close(ex.out.pop(fd))
+            if ex.exit is None:
+                ex.exit = ExitStatus(137, time.time_ns(), signal.SIGKILL)
+            self._exec_done(ex)
+        if self.stdin is not None:
+            self.stdin._close_now()
         self.listener.close()
         try:
             os.unlink(self.state_dir / st.SOCKET_FILE)

@@ -44,8 +44,6 @@ def validate(spec: Spec) -> None:
         rlimit_number(r.type)
         if r.soft > r.hard:
             raise InvalidArgument(f"{r.type}: soft limit {r.soft} above hard limit {r.hard}")
-    if p.terminal:
-        raise InvalidArgument("process.terminal is not supported yet")
     if not spec.root.path:
         raise InvalidArgument("root.path must be set")
 

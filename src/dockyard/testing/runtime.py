@@ -59,7 +59,8 @@ class FakeRuntime:
     def script(self, argv0: str, output: Sequence[tuple[int, bytes]], code: int) -> None:
         self._scripts[argv0] = (list(output), code)
 
-    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path) -> RuntimeState:
+    def create(self, container_id: str, bundle: Path, rootfs: Sequence[Mount], log_path: Path,
+               *, stdin: bool = False) -> RuntimeState:
         self.calls.append(("create", container_id))
         spec = json.loads((bundle / "config.json").read_text())
         with self._lock:

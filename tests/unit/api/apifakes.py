@@ -149,6 +149,16 @@ class FakeContainers:
     def is_tty(self, ref: str) -> bool:
         return bool(self._find(ref)["Body"].get("Tty"))
 
+    def stdio_config(self, ref: str) -> tuple[str, bool, bool, bool]:
+        rec = self._find(ref)
+        body = rec["Body"]
+        return rec["Id"], bool(body.get("Tty")), bool(body.get("OpenStdin")), bool(body.get("StdinOnce"))
+
+    def stdin_hub(self, id: str) -> Any:
+        from dockyard.daemon.stdinhub import StdinHub
+
+        return StdinHub()
+
     def list_json(self, all: bool, limit: int, filters: dict[str, list[str]], size: bool = False) -> list[dict[str, Any]]:
         out = []
         for rec in self.records.values():

@@ -34,8 +34,15 @@ def test_create_body_like_docker_cli():
     assert body["AttachStdout"] and body["AttachStderr"] and not body["Tty"]
     detached = create_body(RunOptions(image="busybox", detach=True), ENV)
     assert detached["Cmd"] is None and detached["Entrypoint"] is None and not detached["AttachStdout"]
-    with pytest.raises(SpecError, match="tty"):
-        create_body(RunOptions(image="x", tty=True), ENV)
+    it = create_body(RunOptions(image="x", tty=True, interactive=True, init=True), ENV)
+    assert (it["Tty"], it["OpenStdin"], it["StdinOnce"], it["AttachStdin"]) == (True, True, True, True)
+    assert it["HostConfig"]["Init"] is True
+    picked = create_body(RunOptions(image="x", interactive=True, attach=["STDERR"]), ENV)
+    assert (picked["AttachStdin"], picked["AttachStdout"], picked["AttachStderr"]) == (False, False, True)
+    with pytest.raises(SpecError, match="valid streams"):
+        create_body(RunOptions(image="x", attach=["nope"]), ENV)
+    with pytest.raises(SpecError, match="Conflicting options: -a and -d"):
+        create_body(RunOptions(image="x", attach=["stdout"], detach=True), ENV)
 
 
 @pytest.mark.parametrize("ref,full", [("busybox", "busybox:latest"), ("busybox:1", "busybox:1"),

@@ -28,6 +28,10 @@ def _add_create_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--label", action="append", default=[])
     p.add_argument("-t", "--tty", action="store_true")
     p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("-a", "--attach", action="append", default=[])
+    p.add_argument("--init", action="store_const", const=True, default=None)
+    p.add_argument("--sig-proxy", default="true")
+    p.add_argument("--detach-keys", default="")
     p.add_argument("--cap-add", action="append", default=[])
     p.add_argument("--cap-drop", action="append", default=[])
     p.add_argument("--privileged", action="store_true")
@@ -37,6 +41,9 @@ def _add_create_flags(p: argparse.ArgumentParser) -> None:
     from dockyard.cli import netspecs
 
     netspecs.add_flags(p)
+    from dockyard.cli import mountspecs
+
+    mountspecs.add_flags(p)
     p.add_argument("--pull", default="missing")
     p.add_argument("--platform", default=os.environ.get("DOCKER_DEFAULT_PLATFORM", ""))
     p.add_argument("image")
@@ -60,7 +67,7 @@ def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -
             image=args.image, command=args.command, env=args.env, env_file_texts=env_texts,
             workdir=args.workdir, user=args.user, entrypoint=args.entrypoint, hostname=args.hostname,
             labels=args.label, auto_remove=args.auto_remove, detach=detach, tty=args.tty,
-            interactive=args.interactive, cap_add=args.cap_add, cap_drop=args.cap_drop,
+            interactive=args.interactive, attach=args.attach, init=args.init, cap_add=args.cap_add, cap_drop=args.cap_drop,
             privileged=args.privileged, read_only=args.read_only, security_opt=security_opt,
             systempaths_unconfined=unconfined_paths, sysctl=args.sysctl,
         )
@@ -68,6 +75,9 @@ def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -
         from dockyard.cli import netspecs
 
         netspecs.apply(body, netspecs.from_args(args))
+        from dockyard.cli import mountspecs
+
+        mountspecs.apply_args(body, args)
     except (specs.SpecError, ValueError) as exc:
         return "", _run_error(str(exc), command, 125, daemon=False)
     policy = args.pull
@@ -123,13 +133,14 @@ def _start_failed(exc: EngineError, command: str) -> int:
     return _run_error(str(exc), command, 125, daemon=_from_daemon(exc))
 
 
-def _attach_start_wait(ctx: Any, cid: str, *, auto_remove: bool, command: str) -> int:
-    """docker's run flow: attach → wait (registered) → start → copy output → exit code."""
-    from dockyard.client.streams import copy_to_fds
-
+def _attach_start_wait(ctx: Any, cid: str, *, auto_remove: bool, command: str, tty: bool = False,
+                       stdin: bool = False, stdout: bool = True, stderr: bool = True, sig_proxy: bool = True,
+                       detach_keys: str = "") -> int:
+    """docker's run flow: attach → wait (registered) → start → streams → exit code."""
     api = ctx.api
-    attached = api.attach(cid, tty=False, stdout=True, stderr=True, stream=True)
-    attached.close_write()  # no stdin yet: tell the daemon at once, as docker does
+    attached = api.attach(cid, tty=tty, stdout=stdout, stderr=stderr, stream=True, stdin=stdin,
+                          detach_keys=detach_keys or None)
+    stop_proxy = None
     try:
         waiter = api.wait(cid, "removed" if auto_remove else "next-exit")
         try:
@@ -137,9 +148,28 @@ def _attach_start_wait(ctx: Any, cid: str, *, auto_remove: bool, command: str) -
         except EngineError as exc:
             waiter.close()
             return _start_failed(exc, command)
-        copy_to_fds(attached.output())
+        if not stdin and not tty:
+            attached.close_write()  # no stdin: tell the daemon at once, as docker does
+            from dockyard.client.streams import copy_to_fds
+
+            if sig_proxy:
+                from dockyard.cli.commands.interactive import proxy_signals
+
+                stop_proxy = proxy_signals(lambda s: api.kill(cid, str(s)))
+            copy_to_fds(attached.output())
+        else:
+            from dockyard.cli.commands.interactive import proxy_signals, session
+
+            if sig_proxy and not tty:
+                stop_proxy = proxy_signals(lambda s: api.kill(cid, str(s)))
+            if session(attached, stdin=stdin, tty=tty, detach_keys=detach_keys,
+                       resize=lambda h, w: api.resize(cid, h, w)):
+                waiter.close()
+                return 0  # detached: the container runs on
     finally:
         attached.close()
+        if stop_proxy is not None:
+            stop_proxy()
     result = waiter.result()
     error = result.get("Error")
     if error and error.get("Message"):
@@ -153,6 +183,10 @@ def run(ctx: Any, argv: list[str]) -> int:
     p.add_argument("-d", "--detach", action="store_true")
     _add_create_flags(p)
     args = p.parse_args(argv)
+    if args.tty and args.interactive and not args.detach and not os.isatty(0):
+        from dockyard.cli.commands.interactive import not_a_tty_error
+
+        return not_a_tty_error()
     cid, rc = _create(ctx, args, detach=args.detach, command="run")
     if rc:
         return rc
@@ -163,7 +197,10 @@ def run(ctx: Any, argv: list[str]) -> int:
             return _start_failed(exc, "run")
         print(cid)
         return 0
-    return _attach_start_wait(ctx, cid, auto_remove=args.auto_remove, command="run")
+    streams = {s.lower() for s in args.attach} or {"stdout", "stderr", *(("stdin",) if args.interactive else ())}
+    return _attach_start_wait(ctx, cid, auto_remove=args.auto_remove, command="run", tty=args.tty,
+                              stdin="stdin" in streams, stdout="stdout" in streams, stderr="stderr" in streams,
+                              sig_proxy=args.sig_proxy != "false", detach_keys=args.detach_keys)
 
 
 def create(ctx: Any, argv: list[str]) -> int:
@@ -179,6 +216,8 @@ def create(ctx: Any, argv: list[str]) -> int:
 def start(ctx: Any, argv: list[str]) -> int:
     p = Parser("start", "Start one or more stopped containers")
     p.add_argument("-a", "--attach", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("--detach-keys", default="")
     p.add_argument("containers", nargs="+")
     args = p.parse_args(argv)
     if args.attach:
@@ -186,7 +225,14 @@ def start(ctx: Any, argv: list[str]) -> int:
             raise UsageError("dockyard: you cannot start and attach multiple containers at once")
         info = ctx.api.inspect_container(args.containers[0])
         auto_remove = bool((info.get("HostConfig") or {}).get("AutoRemove"))
-        return _attach_start_wait(ctx, info["Id"], auto_remove=auto_remove, command="start")
+        cfg = info.get("Config") or {}
+        tty, stdin = bool(cfg.get("Tty")), bool(args.interactive and cfg.get("OpenStdin"))
+        if tty and stdin and not os.isatty(0):
+            from dockyard.cli.commands.interactive import not_a_tty_error
+
+            return not_a_tty_error()
+        return _attach_start_wait(ctx, info["Id"], auto_remove=auto_remove, command="start", tty=tty,
+                                  stdin=stdin, detach_keys=args.detach_keys)
     failed = []
     for ref in args.containers:
         try:

@@ -50,7 +50,7 @@ class TcpAddress:
     port: int
 
     def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = f"[{self.host}]" if ":" in self.host else self.host or "0.0.0.0"
         return f"tcp://{host}:{self.port}"
 
 
@@ -92,14 +92,14 @@ def tcp_policy(addr: TcpAddress, opts: TlsOptions) -> list[str]:
         if not (opts.cert and opts.key):
             raise InvalidArgument("--tlsverify needs --tlscert and --tlskey (the server's certificate and key)")
         return []
-    if opts.tls and not (opts.cert and opts.key):
-        raise InvalidArgument("--tls needs --tlscert and --tlskey (the server's certificate and key)")
     what = "TLS without --tlsverify" if opts.tls else "plain TCP"
     if not is_loopback(addr.host):
         raise InvalidArgument(
             f"REFUSING to listen on {addr} with {what}: that would give root access on this machine "
             "to everyone who can reach it on the network. Use --tlsverify --tlscacert --tlscert --tlskey, "
             "or bind to 127.0.0.1")
+    if opts.tls and not (opts.cert and opts.key):
+        raise InvalidArgument("--tls needs --tlscert and --tlskey (the server's certificate and key)")
     return [f"Binding to {addr} without --tlsverify gives root access on this machine to every local user "
             "and to scripts run in a local web browser. Be safe out there!"]
 
@@ -166,7 +166,9 @@ class TcpListener:
             conn.close()
             return None
         tls.settimeout(None)
-        return tls
+        from dockyard.tlsstream import TlsStream
+
+        return TlsStream(tls)  # type: ignore[return-value]  # attach reads and writes from two threads
 
     def close(self) -> None:
         self.sock.close()
@@ -177,3 +179,21 @@ def _peer(conn: socket.socket) -> str:
         return str(conn.getpeername()[0])
     except OSError:
         return "?"
+
+
+def open_listeners(addrs: tuple[TcpAddress, ...], opts: TlsOptions | None) -> list[TcpListener]:
+    """Bind every TCP host (policy re-checked here: this is the last door), logging the risk loudly."""
+    opts = opts or TlsOptions()
+    listeners: list[TcpListener] = []
+    try:
+        for addr in addrs:
+            for warning in tcp_policy(addr, opts):
+                log.warning("%s", warning)
+            listeners.append(TcpListener(addr, opts))
+            log.info("API listening on %s (%s)", addr,
+                     "TLS, client certificates verified" if opts.verify else "TLS" if opts.tls else "plain TCP")
+    except BaseException:
+        for listener in listeners:
+            listener.close()
+        raise
+    return listeners

@@ -138,6 +138,10 @@ class Services:
     networks: Any = None  # daemon.services.networks.NetworkService (None: networking not wired)
     transfer: Any = None  # image.transfer.ImageTransfer: save, import, history
     containerfs: Any = None  # daemon.services.containerfs.ContainerFsService: changes, export, commit
+    build: Any = None  # daemon.services.build.BuildService: POST /build, /build/prune
+    execs: Any = None  # daemon.services.execs.ExecService: exec create/start/inspect/resize
+    volumes: Any = None  # daemon.services.volumes.VolumeService: /volumes
+    archive: Any = None  # daemon.services.archive.ArchiveService: /containers/{id}/archive (cp)
 
 
 __all__ = [

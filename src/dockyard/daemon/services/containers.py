@@ -42,7 +42,9 @@ from dockyard.daemon.services.restartpolicy import RestartPolicy
 from dockyard.daemon.createconfig import build_config
 from dockyard.daemon.names import generate_name, validate_name
 from dockyard.daemon.outputhub import OutputHub, Subscription
-from dockyard.daemon.specgen import ContainerFiles, SecurityDefaults, build_spec, hosts_file, resolv_conf
+from dockyard.daemon.stdinhub import StdinHub
+from dockyard.daemon.specgen import (ContainerFiles, SecurityDefaults, build_spec, hosts_file, init_binary,
+                                    resolv_conf)
 from dockyard.daemon.users import resolve_user
 from dockyard.errors import (Conflict, EngineError, Internal, InvalidArgument, NotFound, NotModified,
                              RuntimeFailure, StartFailed)
@@ -86,6 +88,8 @@ class ContainerPaths:
     host_resolv_conf: Path = Path("/etc/resolv.conf")
     cgroup_parent: str = "dockyard"
     security: SecurityDefaults = SecurityDefaults()  # daemon-wide security defaults + host facts
+    init_path: str = "/usr/bin/tini-static"  # --init: bind-mounted as /sbin/docker-init (dockyardd --init-path)
+    init_default: bool = False  # dockyardd --init: HostConfig.Init null means this
 
 
 class AttachStream:
@@ -108,7 +112,8 @@ class AttachStream:
 class ContainerService:
     def __init__(self, store: ContainerStore, images: ImageProvider, runtime: Runtime,
                  paths: ContainerPaths, events: EventBus | None = None,
-                 network: NetworkAttacher | None = None) -> None:
+                 network: NetworkAttacher | None = None, volumes: Any = None) -> None:
+        self._volumes = volumes  # daemon.services.volumes.VolumeService (None: no volumes, unit tests)
         self._store = store
         self._network = network  # None: loopback-only containers (unit tests)
         self._events: EventBus = events or NullEventBus()
@@ -117,6 +122,7 @@ class ContainerService:
         self._paths = paths
         self._cond = threading.Condition()
         self._hubs: dict[str, OutputHub] = {}
+        self._stdins: dict[str, StdinHub] = {}  # OpenStdin containers: attachers' input (issue 4)
         self._exits: dict[str, int] = {}  # id -> number of exits seen (for next-exit waits)
         self._removed: dict[str, int] = {}  # id -> last exit code, for "removed" waiters
         self._locks: dict[str, threading.RLock] = {}
@@ -171,6 +177,8 @@ class ContainerService:
             name = generate_name(lambda n: n in taken)
         config = build_config(body, id=id, name=name, image_ref=image_ref, image_id=image.id,
                               image=image.config, created=rfc3339_ns())
+        if self._volumes is not None:  # validates every mount before anything exists
+            config = self._volumes.plan(config, image.config.config.volumes)
         # Order: the row claims the name first (AlreadyExists leaves nothing),
         # then the snapshot and files; any later failure undoes all of it.
         self._store.create(ContainerRecord(config, ContainerState()))
@@ -190,6 +198,8 @@ class ContainerService:
             self._log_path(id).touch()
             if self._network is not None:
                 self._network.plan(config, body.get("NetworkingConfig"))
+            if self._volumes is not None:
+                self._volumes.claim(config)
         except BaseException:
             self._purge(id, publish=False)
             raise
@@ -216,14 +226,21 @@ class ContainerService:
                             self._images.read_rootfs_file(id, "etc/group"))
         netns = self._network.sandbox(cfg) if self._network is not None else ""
         spec = build_spec(cfg, user, self._files(id), cgroup_parent=self._paths.cgroup_parent,
-                          sec=self._paths.security, network_ns=netns)
+                          sec=self._paths.security, network_ns=netns,
+                          init_binary=init_binary(cfg.host_config_json, self._paths.init_path, self._paths.init_default))
         mounts = [Mount.from_json(m) for m in json.loads((self._dir(id) / "rootfs.json").read_text())]
+        if self._volumes is not None and cfg.mounts:
+            from dockyard.daemon.specmounts import with_user_mounts
+
+            spec = with_user_mounts(spec, self._volumes.spec_mounts(cfg, mounts))
         bundle = self._bundle(id)
         shutil.rmtree(bundle, ignore_errors=True)
         (bundle / "rootfs").mkdir(parents=True)
         (bundle / "config.json").write_text(json.dumps(oci.to_json(spec)))
         try:
-            self._runtime.create(id, bundle, mounts, self._log_path(id))
+            self._runtime.create(id, bundle, mounts, self._log_path(id), stdin=cfg.open_stdin)
+            if cfg.open_stdin:  # the shim is up: input typed before start flows now
+                self.stdin_hub(id).connect(self._runtime.open_stdin(id))
             if self._network is not None:  # init waits before exec: its namespace is ready
                 files = self._files(id)
                 self._network.attach(cfg, f"/proc/{self._runtime.state(id).pid}/ns/net",
@@ -235,6 +252,7 @@ class ContainerService:
                 out.close()
                 raise
         except BaseException:
+            self._disconnect_stdin(id)
             self._runtime.delete(id)
             if self._network is not None:
                 self._network.detach(id)
@@ -291,6 +309,7 @@ class ContainerService:
             self._network.detach(id)
         shutil.rmtree(self._bundle(id), ignore_errors=True)
         self._hub(id).end()
+        self._disconnect_stdin(id)
         if status.oom_killed:
             self._publish(rec, "oom")
         started = rec.state.started_at
@@ -398,6 +417,29 @@ class ContainerService:
 
         return logfile.read_log(self._log_path(rec.id), stdout=stdout, stderr=stderr, since=since,
                                 until=until, tail=n, timestamps=timestamps, follow=follow, is_done=done)
+
+    def stdin_hub(self, id: str) -> StdinHub:
+        """Where attachers write a container's stdin (services/interactive.py)."""
+        with self._cond:
+            return self._stdins.setdefault(id, StdinHub())
+
+    def _disconnect_stdin(self, id: str) -> None:
+        with self._cond:
+            hub = self._stdins.get(id)
+        if hub is not None:
+            hub.disconnect()
+
+    def stdio_config(self, ref: str) -> tuple[str, bool, bool, bool]:
+        """(id, Tty, OpenStdin, StdinOnce) for attach."""
+        rec = self._store.resolve(ref)
+        return rec.id, rec.config.tty, rec.config.open_stdin, bool(rec.config.config_json.get("StdinOnce"))
+
+    def resize(self, ref: str, height: int, width: int) -> None:
+        """The container's pty (``POST /containers/{id}/resize``); Conflict (409) when not running."""
+        rec = self._store.resolve(ref)
+        if rec.state.status not in (Status.RUNNING, Status.PAUSED):
+            raise Conflict(f"Container {rec.id} is not running")
+        self._runtime.resize(rec.id, height, width)
 
     def is_tty(self, ref: str) -> bool:
         return self._store.resolve(ref).config.tty
@@ -613,9 +655,9 @@ class ContainerService:
     # ------------------------------------------------------------ remove
     def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
         id = self._store.resolve(ref).id
-        self._remove(id, force=force, ref=ref)
+        self._remove(id, force=force, ref=ref, volumes=volumes)
 
-    def _remove(self, id: str, *, force: bool, ref: str = "") -> None:
+    def _remove(self, id: str, *, force: bool, ref: str = "", volumes: bool = False) -> None:
         with self._lock(id):
             rec = self._store.get(id)
             action = Action.FORCE_REMOVE if force else Action.REMOVE
@@ -634,6 +676,8 @@ class ContainerService:
             rec = self._store.get(id)
             self._save(id, rec.state.evolve(status=Status.REMOVING))
             self._purge(id, exit_code=rec.state.exit_code)
+            if self._volumes is not None:  # rm -v, and --rm (auto-remove), take anonymous volumes along
+                self._volumes.forget(rec.config, volumes or rec.config.auto_remove)
             self._publish(rec, "destroy")
 
     def _await_stopped(self, id: str, timeout: float) -> bool:
@@ -665,6 +709,7 @@ class ContainerService:
             pass
         with self._cond:
             hub = self._hubs.pop(id, None)
+            stdin = self._stdins.pop(id, None)
             self._exits.pop(id, None)
             self._locks.pop(id, None)
             self._stopping.discard(id)
@@ -674,6 +719,8 @@ class ContainerService:
             self._cond.notify_all()
         if hub is not None:
             hub.end()
+        if stdin is not None:
+            stdin.disconnect()
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """Daemon shutdown: SIGTERM (or the stop signal) to every running

@@ -74,7 +74,9 @@ class SystemService:
         exec_root: Path = Path("/run/dockyard"),
         hostname: str | None = None,
         now: Any = None,
+        volumes: Any = None,
     ) -> None:
+        self._volumes = volumes  # VolumeService: df lists volumes with UsageData
         self._containers = containers
         self._images = images
         self._data_root = Path(data_root)
@@ -139,7 +141,8 @@ class SystemService:
         for img in images:
             img["Containers"] = users.get(img.get("Id", ""), 0)
             layers += int(img.get("Size", 0))
-        return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": [],
+        vols = self._volumes.df_json() if self._volumes is not None else []
+        return {"LayersSize": layers, "Images": images, "Containers": containers, "Volumes": vols,
                 "BuildCache": []}
 
     def info_json(self) -> dict[str, Any]:

@@ -198,3 +198,33 @@ class LinuxSyscalls:
     def execve(self, path: str, args: Sequence[str], env: Sequence[str]) -> None:
         envmap = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
         os.execve(path, list(args), envmap)
+
+
+# openat2(2) (Linux 5.6+): path resolution the kernel keeps inside a directory.
+_SYS_OPENAT2 = 437  # same number on every arch
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_IN_ROOT = 0x10
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+def openat2(dirfd: int, path: str, flags: int, resolve: int) -> int:
+    """An fd for ``path`` resolved by the kernel under ``dirfd`` with ``resolve`` (RESOLVE_* bits)."""
+    how = _OpenHow(flags, 0, resolve)
+    fd = _libc.syscall(_SYS_OPENAT2, ctypes.c_int(dirfd), _b(path), ctypes.byref(how), ctypes.c_size_t(ctypes.sizeof(how)))
+    _check(fd, f"openat2 {path}", path)
+    return int(fd)
+
+
+# bpf(2): load and attach the cgroup v2 device program (runtime/devices_bpf.py builds it)
+_SYS_BPF = 321 if os.uname().machine not in ("aarch64", "arm64") else 280
+
+
+def bpf(cmd: int, attr: bytes) -> int:
+    """bpf(cmd, attr, len(attr)); the attr buffer is copied, so outputs are not read back."""
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    ret = _libc.syscall(ctypes.c_long(_SYS_BPF), ctypes.c_int(cmd), buf, ctypes.c_uint(len(attr)))
+    _check(ret, f"bpf(cmd={cmd})")
+    return int(ret)

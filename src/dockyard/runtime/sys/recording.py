@@ -38,6 +38,8 @@ class RecordingSyscalls:
 
     def mount(self, source: str | None, target: str, fstype: str | None,
               flags: MountFlag, data: str | None = None) -> None:
+        if target.startswith("/proc/self/fd/"):  # runtime/mounttarget.py pins targets: record where they are
+            target = os.readlink(target)
         self._record("mount", source, target, fstype, flags, data)
 
     def umount2(self, target: str, flags: int = 0) -> None:

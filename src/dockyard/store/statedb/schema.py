@@ -26,6 +26,10 @@
     ├── network_id     TEXT ┘           -> networks.id
     └── record         TEXT             EndpointRecord.to_json()
 
+    volumes                             one row per volume (data in <data-root>/volumes/<name>/_data)
+    ├── name           TEXT PK
+    └── record         TEXT             core.volumes.Volume.to_json()
+
 Every change to this drawing is a new entry appended to ``MIGRATIONS`` (never
 edit an applied one), in the spirit of containerd ``core/metadata/migrations.go``.
 """
@@ -68,6 +72,13 @@ MIGRATIONS: tuple[str, ...] = (
         network_id TEXT NOT NULL REFERENCES networks(id),
         record TEXT NOT NULL,
         PRIMARY KEY (container_id, network_id)
+    );
+    """,
+    # 4: volumes (which containers use one is read from the containers' MountPoints)
+    """
+    CREATE TABLE volumes (
+        name TEXT PRIMARY KEY,
+        record TEXT NOT NULL
     );
     """,
 )

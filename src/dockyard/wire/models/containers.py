@@ -11,6 +11,13 @@ from dockyard.core.timefmt import parse_rfc3339
 from dockyard.wire import humanize
 
 
+def mounts_json(mounts: Any) -> list[dict[str, Any]]:
+    """``Mounts`` of inspect and of the list: the container's MountPoints in Docker's shape."""
+    from dockyard.core.volumes import MountPoint
+
+    return [MountPoint.from_json(m).inspect_json() for m in mounts or ()]
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerPaths:
     """Host-side files of one container, shown by inspect."""
@@ -57,7 +64,7 @@ def summary(rec: ContainerRecord, now: float | None = None) -> dict[str, Any]:
         "Status": status_text(rec, now),
         "HostConfig": {"NetworkMode": c.host_config_json.get("NetworkMode", "none")},
         "NetworkSettings": {"Networks": {}},
-        "Mounts": [],
+        "Mounts": mounts_json(c.mounts),
     }
 
 
@@ -101,7 +108,7 @@ def inspect(rec: ContainerRecord, paths: ContainerPaths) -> dict[str, Any]:
         "ExecIDs": None,
         "HostConfig": dict(c.host_config_json),
         "GraphDriver": {"Name": "overlay2", "Data": dict(paths.graph_driver)},
-        "Mounts": [],
+        "Mounts": mounts_json(c.mounts),
         "Config": dict(c.config_json),
         "NetworkSettings": {
             "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {},

@@ -9,9 +9,8 @@ from typing import Any
 from dockyard.errors import EngineError, InvalidArgument
 from dockyard.wire import filters, stdcopy, versions
 
-from ..messages import MULTIPLEXED_STREAM, RAW_STREAM, HijackResponse, RawConnection, Request, Response, StreamResponse
+from ..messages import MULTIPLEXED_STREAM, RAW_STREAM, Request, Response, StreamResponse
 from ..routes import Handler
-from ..streams import pump_output
 
 LIST_FILTERS = (
     "ancestor", "before", "expose", "exited", "health", "id", "isolation",
@@ -95,22 +94,6 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
             yield json.dumps(result).encode() + b"\n"
 
         return StreamResponse(body())
-
-    def attach(req: Request) -> HijackResponse:
-        ref = req.params["id"]
-        tty = containers.is_tty(ref)
-        output = containers.attach(
-            ref,
-            stdout=req.query_bool("stdout"),
-            stderr=req.query_bool("stderr"),
-            logs=req.query_bool("logs"),
-            stream=req.query_bool("stream"),
-        )
-
-        def run(conn: RawConnection) -> None:
-            pump_output(conn, output, tty=tty)
-
-        return HijackResponse(run, content_type=_stream_content_type(req, tty))
 
     def logs(req: Request) -> StreamResponse:
         ref = req.params["id"]
@@ -211,7 +194,6 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
         ("GET", "/containers/{id}/top", top),
         ("POST", "/containers/{id}/start", start),
         ("POST", "/containers/{id}/wait", wait),
-        ("POST", "/containers/{id}/attach", attach),
         ("GET", "/containers/{id}/logs", logs),
         ("GET", "/containers/{id}/json", inspect),
         ("DELETE", "/containers/{id}", remove),

@@ -1,0 +1,117 @@
+"""User namespaces: subordinate id ranges, id maps, and entering a new user ns with maps.
+
+Pieces (the daemon's ``--userns-remap`` will compose them; see docs/architecture.md):
+
+* ``parse_subid`` / ``ranges_for``: ``/etc/subuid`` and ``/etc/subgid`` lines
+  (``name-or-uid:start:count``), as shadow-utils and Docker read them;
+* ``id_maps``: the OCI ``linux.uidMappings``/``gidMappings`` for a remap user
+  (container 0..n-1 -> host start..start+n-1, ranges concatenated like Docker);
+* ``map_text``: what ``/proc/<pid>/uid_map`` takes;
+* ``enter_with_maps``: unshare with ``CLONE_NEWUSER`` and get the maps written
+  from *outside* the new namespace (only a process holding CAP_SETUID in the
+  parent namespace may write a map for more than its own id).  A helper is
+  forked before the unshare, so no message to the shim is needed: the helper
+  waits on a pipe, writes the maps, exits; we then become root of the new
+  namespace (``setresuid(0)``), i.e. the host's first subordinate id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from dockyard.errors import InvalidArgument
+
+
+@dataclass(frozen=True, slots=True)
+class IdMap:
+    container_id: int
+    host_id: int
+    size: int
+
+
+def parse_subid(text: str) -> list[tuple[str, int, int]]:
+    """``name:start:count`` lines -> entries; comments and malformed lines are skipped (as shadow)."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(":")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            continue
+        out.append((parts[0], int(parts[1]), int(parts[2])))
+    return out
+
+
+def ranges_for(entries: Iterable[tuple[str, int, int]], name: str, uid: int | None = None) -> list[tuple[int, int]]:
+    """The (start, count) ranges of user ``name`` (or its numeric ``uid``), in file order."""
+    keys = {name} | ({str(uid)} if uid is not None else set())
+    return [(start, count) for who, start, count in entries if who in keys and count > 0]
+
+
+def id_maps(ranges: Sequence[tuple[int, int]], what: str = "uid") -> tuple[IdMap, ...]:
+    """Container ids from 0 mapped onto the ranges one after another (Docker's idtools)."""
+    if not ranges:
+        raise InvalidArgument(f"no subordinate {what} ranges found for the remap user")
+    maps, next_id = [], 0
+    for start, count in ranges:
+        maps.append(IdMap(next_id, start, count))
+        next_id += count
+    if len(maps) > 340:  # the kernel's limit on map lines
+        raise InvalidArgument(f"too many subordinate {what} ranges ({len(maps)})")
+    return tuple(maps)
+
+
+def to_host(maps: Sequence[IdMap], container_id: int) -> int:
+    for m in maps:
+        if m.container_id <= container_id < m.container_id + m.size:
+            return m.host_id + container_id - m.container_id
+    raise InvalidArgument(f"container id {container_id} is not mapped")
+
+
+def map_text(maps: Sequence[IdMap]) -> str:
+    return "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in maps)
+
+
+def write_maps(pid: int, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> None:
+    """Write both maps of ``pid``'s user namespace (gid first: either order works for a privileged writer)."""
+    for name, maps in (("gid_map", gid_maps), ("uid_map", uid_maps)):
+        fd = os.open(f"/proc/{pid}/{name}", os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, map_text(maps).encode())  # one write(2): the kernel accepts exactly one
+        finally:
+            os.close(fd)
+
+
+def enter_with_maps(unshare: callable, flags: int, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> None:  # type: ignore[valid-type]
+    """``unshare(flags)`` (which includes CLONE_NEWUSER), maps written by a forked helper, then
+    become root of the new namespace. Must run single-threaded (it forks)."""
+    go_r, go_w = os.pipe()
+    helper = os.fork()
+    if helper == 0:  # still in the parent user namespace, with its privileges
+        code = 1
+        try:
+            os.close(go_w)
+            if os.read(go_r, 1) == b"u":
+                write_maps(os.getppid(), uid_maps, gid_maps)
+                code = 0
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(go_r)
+    try:
+        unshare(flags)
+    except BaseException:
+        os.close(go_w)
+        os.waitpid(helper, 0)
+        raise
+    os.write(go_w, b"u")
+    os.close(go_w)
+    _, status = os.waitpid(helper, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise OSError(1, "writing the user namespace's uid/gid maps failed")
+    os.setresgid(0, 0, 0)  # root of the namespace = the first subordinate id on the host
+    os.setresuid(0, 0, 0)
