@@ -25,7 +25,7 @@ fi
 # --- 1. apt packages ---------------------------------------------------------
 # libseccomp2: compiles seccomp profiles (runtime/seccomp.py); iptables: NAT and
 # published ports (network/sys/firewall.py); procps: `top` runs the host's ps.
-apt_pkgs=(busybox-static iproute2 libseccomp2 iptables procps)
+apt_pkgs=(busybox-static iproute2 libseccomp2 iptables procps tini)  # tini: tini-static for --init
 # static isolation probe run inside containers (tests/integration/security/probe.c)
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(gcc libc6-dev)
 if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then

@@ -9,8 +9,8 @@ of ours, like ``errors``).  Two traps of ``ssl.SSLSocket`` it closes:
   readability with ``poll`` *outside* the lock, so a blocked reader never
   stalls a writer;
 * ``SSLSocket.shutdown(SHUT_WR)`` drops the SSL object, after which ``recv``
-  returns raw ciphertext: a half-close here sends close_notify and shuts the
-  TCP write side only, and TLS keeps working for reading.
+  returns raw ciphertext: a half-close here shuts the TCP write side only,
+  and TLS keeps working for reading (see ``shutdown``).
 """
 
 from __future__ import annotations
@@ -73,20 +73,12 @@ class TlsStream:
         if how != socket.SHUT_WR:
             self._s.shutdown(how)
             return
-        # Half-close as Go's tls.Conn.CloseWrite: close_notify, then TCP FIN.  A bare FIN
-        # would be a truncation attack to the peer's OpenSSL, which then fails its writes.
-        with self._lock:
-            self._s.settimeout(0.0)
-            try:
-                self._s.unwrap()  # sends close_notify; non-blocking, it does not wait for the peer's
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                pass  # expected: the SSL object stays, reading goes on
-            except OSError:
-                pass
-            finally:
-                self._s.settimeout(self._timeout)
+        # The TCP write side only. Not close_notify: Python's unwrap() follows it with a
+        # second SSL_shutdown that reads, and OpenSSL discards application data read there
+        # (the container's output, lost at random). Servers set OP_IGNORE_UNEXPECTED_EOF,
+        # so this bare FIN is read as end of input rather than a truncation attack.
         try:
-            socket.socket.shutdown(self._s, how)  # the TCP write side only
+            socket.socket.shutdown(self._s, how)
         except OSError:
             pass
 

@@ -26,6 +26,18 @@ def _spawn(daemon: Daemon, client: str, *args: str, rows: int = 24, cols: int = 
     return child
 
 
+def _wait_raw(child: pexpect.spawn) -> None:
+    """Wait until the client has put its terminal in raw mode, as a person waits for the
+    session to open before typing: control keys typed ahead into a cooked terminal
+    are the tty driver's (Ctrl-Q is XON, eaten by IXON), for any client."""
+    import termios
+
+    deadline = time.monotonic() + T
+    while termios.tcgetattr(child.child_fd)[3] & termios.ICANON:
+        assert time.monotonic() < deadline, "the client never entered raw mode"
+        time.sleep(0.01)
+
+
 def _close(child: pexpect.spawn) -> int:
     child.expect(pexpect.EOF, timeout=T)
     child.close()
@@ -74,6 +86,7 @@ def test_detach_reattach_and_exec(daemon: Daemon, client: str) -> None:
         assert daemon.cli("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == b"true"
 
         child = _spawn(daemon, client, "attach", name)
+        _wait_raw(child)
         child.sendline("echo $MARK")
         child.expect(r"kept")
         child.sendcontrol("p")
@@ -136,10 +149,22 @@ def test_sig_proxy_and_init_reaps_zombies(daemon: Daemon) -> None:
         assert _close(child) == 11
     finally:
         child.close(force=True)
-    # --init: PID 1 is the init, the orphaned zombie is reaped, SIGTERM ends the container at once.
-    script = "sh -c 'sleep 0.2 & exit'; sleep 1; ps -o pid,stat,comm; true"
-    cp = daemon.cli("run", "--rm", "--init", "busybox", "sh", "-c", script)
-    assert cp.returncode == 0, cp.stderr
-    assert b" Z " not in cp.stdout and b"docker-init" in cp.stdout
-    cp = daemon.cli("run", "--rm", "busybox", "sh", "-c", script)
-    assert b" Z " in cp.stdout  # the control: sh as PID 1 does not reap what it did not start
+    # --init: PID 1 is the init and reaps the orphan; without it, PID 1 (sleep) leaves a zombie.
+    script = "sh -c 'sleep 0.1 & exit'; exec sleep 30"
+    for init, want_zombie in ((True, False), (False, True)):
+        cid = daemon.cli("run", "-d", *(("--init",) if init else ()), "busybox", "sh", "-c", script,
+                         check=True).stdout.decode().strip()
+        try:
+            deadline = time.monotonic() + T
+            while True:
+                ps = daemon.cli("exec", cid, "ps", "-o", "pid,stat,comm", check=True).stdout.decode()
+                zombie = any(" Z" in line for line in ps.splitlines())
+                sleeps = [line for line in ps.splitlines() if line.endswith(" sleep")]
+                if zombie or len(sleeps) == 1:
+                    break
+                assert time.monotonic() < deadline, ps
+                time.sleep(0.05)
+            assert zombie is want_zombie, ps
+            assert ("docker-init" in ps.splitlines()[1]) is init, ps  # PID 1
+        finally:
+            daemon.cli("rm", "-f", cid)

@@ -81,8 +81,8 @@ def test_inspect_images_load_version_info(dy, tmp_path):
 
 
 def test_usage_errors(dy):
-    rc, _, err = dy("run", "-t", "busybox")
-    assert rc == 125 and "the -t/--tty flag is not supported yet" in err
+    rc, _, err = dy("run", "-a", "nope", "busybox")
+    assert rc == 125 and "valid streams are STDIN, STDOUT and STDERR" in err
     rc, _, err = dy("ps", "--bogus")
     assert rc == 125 and "unknown flag: --bogus" in err
     rc, _, err = dy("frobnicate")

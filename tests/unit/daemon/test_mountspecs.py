@@ -76,7 +76,7 @@ def test_host_config_duplicates_missing_bind_and_image_volumes():
     assert [(p.type, p.destination, p.anonymous) for p in points] == [
         ("volume", "/data", False), ("tmpfs", "/run", False), ("volume", "/var/log", True)]
     with pytest.raises(InvalidArgument, match="Duplicate mount point: /data"):
-        ms.parse_host_config({"Binds": ["a:/data", "/h:/data"]}, [], [], lambda p: True)
+        ms.parse_host_config({"Binds": ["aa:/data", "/h:/data"]}, [], [], lambda p: True)
     with pytest.raises(InvalidArgument, match="bind source path does not exist: /nope"):
         ms.parse_host_config({"Mounts": [{"Type": "bind", "Source": "/nope", "Target": "/x"}]}, [], [],
                              lambda p: False)

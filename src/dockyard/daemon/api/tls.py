@@ -110,6 +110,9 @@ def server_context(opts: TlsOptions) -> Any:
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # A client half-closing its attach stream (our CLI) sends a bare TCP FIN: read it as end
+    # of input; without this OpenSSL 3 poisons the connection and the output cannot be sent.
+    ctx.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
     try:
         ctx.load_cert_chain(opts.cert, opts.key)
         if opts.verify:

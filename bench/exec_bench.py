@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""``exec CONTAINER true`` latency, beside Docker's when a Docker engine answers.
+
+    bench/exec_bench.py [-n 30] [--host unix:///run/dockyard/dockyard.sock]
+                        [--docker-host unix:///tmp/refdocker/docker.sock]
+
+Starts one ``busybox sleep`` container per engine, then times the whole
+user-visible ``exec`` (CLI start, exec create, hijacked start, exit code via
+inspect) with our CLI, and with the docker CLI against both engines.  Prints
+medians and p90; removes its containers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+
+
+def timed(cmd: list[str], n: int, env: dict[str, str]) -> list[float] | None:
+    if subprocess.run(cmd, capture_output=True, env=env).returncode != 0:  # warm-up, not counted
+        return None
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        cp = subprocess.run(cmd, capture_output=True, env=env)
+        out.append(time.perf_counter() - t0)
+        if cp.returncode != 0:
+            print(f"failed: {' '.join(cmd)}: {cp.stderr.decode()}", file=sys.stderr)
+            return None
+    return out
+
+
+def row(name: str, xs: list[float] | None) -> str:
+    if not xs:
+        return f"{name:<34} {'n/a':>10} {'n/a':>10}"
+    xs = sorted(xs)
+    return f"{name:<34} {statistics.median(xs) * 1000:>8.1f}ms {xs[int(len(xs) * 0.9) - 1] * 1000:>8.1f}ms"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=30)
+    ap.add_argument("--host", default="unix:///run/dockyard/dockyard.sock")
+    ap.add_argument("--docker-host", default="unix:///tmp/refdocker/docker.sock")
+    a = ap.parse_args()
+    env = {**os.environ, "PYTHONPATH": SRC}
+    ours = [sys.executable, "-IS", "-c", f"import sys; sys.path.insert(0, {SRC!r}); "
+            "from dockyard.cli.main import main; sys.exit(main())", "-H", a.host]
+    docker = shutil.which("docker")
+    engines = [("dockyardd", ours), ("dockyardd", [docker, "-H", a.host] if docker else None)]
+    if docker and subprocess.run([docker, "-H", a.docker_host, "info"], capture_output=True).returncode == 0:
+        engines.append(("docker engine", [docker, "-H", a.docker_host]))
+    print(f"{'exec CONTAINER true (n=%d)' % a.n:<34} {'median':>10} {'p90':>10}")
+    made: list[tuple[list[str], str]] = []
+    try:
+        for engine, cli in engines:
+            if cli is None:
+                continue
+            cp = subprocess.run([*cli, "run", "-d", "busybox", "sleep", "600"], capture_output=True, env=env)
+            if cp.returncode != 0:
+                print(row(f"{engine} via {os.path.basename(cli[0])}", None))
+                continue
+            cid = cp.stdout.decode().strip()
+            made.append((cli, cid))
+            label = f"{engine} via {'dockyard' if cli is ours else 'docker CLI'}"
+            print(row(label, timed([*cli, "exec", cid, "true"], a.n, env)))
+    finally:
+        for cli, cid in made:
+            subprocess.run([*cli, "rm", "-f", cid], capture_output=True, env=env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
