@@ -1,0 +1,1 @@
+"""The Dockerfile builder: pure parsing, substitution, context matching and cache keys, plus the executor."""
