@@ -28,6 +28,8 @@ fi
 apt_pkgs=(busybox-static iproute2 libseccomp2 iptables procps tini)  # tini: tini-static for --init
 # static isolation probe run inside containers (tests/integration/security/probe.c)
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(gcc libc6-dev)
+# the API-door tests run the CLI as unprivileged users with Debian's python3
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(python3)
 if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then
   apt_pkgs+=(docker.io)  # only its client is used: the reference `docker` CLI
 fi

@@ -25,7 +25,7 @@ from tests.integration.security.certs import make_pki
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
-SYSTEM_PYTHON = "/usr/bin/python3.11"  # readable by other users (the venv's lives under /root)
+SYSTEM_PYTHON = "/usr/bin/python3"  # readable by other users (the venv's lives under /root)
 
 
 def _free_port() -> int:
@@ -46,13 +46,23 @@ def doors(seed_tar):
         for cmd in (["groupadd", group], ["useradd", "-M", "-N", "-G", group, member], ["useradd", "-M", "-N", outsider]):
             subprocess.run(cmd, check=True, capture_output=True, timeout=30)
             made.append(cmd)
+        # The CLI runs as the test users: give them a copy of our sources they can read
+        # (the checkout itself may sit in a root-only directory, as a CI clone does).
+        shutil.copytree(SRC / "dockyard", base / "src" / "dockyard",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for dirpath, dirnames, filenames in os.walk(base / "src"):
+            os.chmod(dirpath, 0o755)
+            for f in filenames:
+                os.chmod(os.path.join(dirpath, f), 0o644)
+        os.chmod(base, 0o755)
         pki = make_pki(base / "pki")
         port = _free_port()
         d = start_daemon(base, extra=("--group", group, "-H", f"tcp://127.0.0.1:{port}", "--tlsverify",
                                       "--tlscacert", str(pki.ca), "--tlscert", str(pki.server_cert),
                                       "--tlskey", str(pki.server_key)))
         d.cli("load", "-q", "-i", str(seed_tar), check=True)
-        yield {"d": d, "pki": pki, "port": port, "group": group, "member": member, "outsider": outsider}
+        yield {"d": d, "pki": pki, "port": port, "group": group, "member": member, "outsider": outsider,
+               "src": base / "src"}
     finally:
         if d is not None:
             stop_daemon(d)
@@ -63,8 +73,8 @@ def doors(seed_tar):
     assert d.proc.returncode == 0
 
 
-def _cli_as(user: str, host: str, *args: str) -> subprocess.CompletedProcess:
-    boot = f"import sys; sys.path.insert(0, {str(SRC)!r}); from dockyard.cli.main import main; sys.exit(main())"
+def _cli_as(user: str, src: Path, host: str, *args: str) -> subprocess.CompletedProcess:
+    boot = f"import sys; sys.path.insert(0, {str(src)!r}); from dockyard.cli.main import main; sys.exit(main())"
     return subprocess.run(["/usr/sbin/runuser", "-u", user, "--", SYSTEM_PYTHON, "-B", "-S", "-c", boot, "-H", host, *args],
                           capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin", "HOME": "/"})
 
@@ -81,9 +91,9 @@ def test_socket_is_0660_root_group_and_refuses_others(doors):
 
     assert stat.S_IMODE(st.st_mode) == 0o660 and st.st_uid == 0
     assert grp.getgrgid(st.st_gid).gr_name == doors["group"]
-    ok = _cli_as(doors["member"], d.host, "ps", "-q")
+    ok = _cli_as(doors["member"], doors["src"], d.host, "ps", "-q")
     assert ok.returncode == 0, ok.stderr
-    refused = _cli_as(doors["outsider"], d.host, "version")
+    refused = _cli_as(doors["outsider"], doors["src"], d.host, "version")
     assert refused.returncode == 1
     assert "permission denied while trying to connect to the Dockyard daemon socket" in refused.stderr
 
