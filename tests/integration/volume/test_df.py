@@ -23,3 +23,13 @@ def test_system_df_shows_volume_usage(daemon):
     finally:
         daemon.cli("rm", cid, check=True)
         daemon.cli("volume", "rm", "dfvol", check=True)
+
+
+def test_failed_create_leaves_no_anonymous_volume(daemon):
+    before = set(daemon.cli("volume", "ls", "-q", check=True).stdout.decode().split())
+    cp = daemon.cli("create", "--network", "none", "-v", "/anon", "--mount",
+                    "type=volume,source=badopts,target=/y,volume-opt=nosuchopt=1", "busybox", "true")
+    assert cp.returncode != 0 and b"invalid option" in cp.stderr, cp.stderr
+    after = set(daemon.cli("volume", "ls", "-q", check=True).stdout.decode().split())
+    assert after == before
+    assert daemon.cli("ps", "-aq", "--filter", "volume=badopts").stdout == b""
