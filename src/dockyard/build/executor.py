@@ -19,7 +19,6 @@ live, later ones are buffered until it is their turn.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
+from dockyard.core.chunks import ChunkReader
 from dockyard.build import cache, steps
 from dockyard.build.dockerfile import ast, parse
 from dockyard.build.expand import word
@@ -229,7 +229,7 @@ class _Build:
             os.mkdir(dest)
             dirs = self.layer_dirs(state)
             if dirs:
-                stream = _ChunkReader(flatten.export_chunks(dirs))
+                stream = ChunkReader(flatten.export_chunks(dirs))
                 apply_layer(stream, dest)  # type: ignore[arg-type]
             self.fs_cache[state.key] = dest
             return dest
@@ -334,26 +334,3 @@ def _clean_base(raw: dict[str, Any]) -> dict[str, Any]:
     out.setdefault("history", [])
     out.setdefault("rootfs", {"type": "layers", "diff_ids": []})
     return out
-
-
-class _ChunkReader(io.RawIOBase):
-    """A file-like view of an iterator of byte chunks."""
-
-    def __init__(self, chunks: Any) -> None:
-        self._it = iter(chunks)
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
-            try:
-                self._buf += next(self._it)
-            except StopIteration:
-                break
-        if n < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out

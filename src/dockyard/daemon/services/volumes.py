@@ -17,7 +17,6 @@ Container side (hooks called by ``ContainerService``):
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import stat
@@ -25,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from dockyard.core.chunks import ChunkReader
 from dockyard.core.containers import ContainerConfig, ContainerRecord, ContainerStore
 from dockyard.core.events import Event, EventBus, NullEventBus
 from dockyard.core.mount import Mount
@@ -314,7 +314,7 @@ def copy_up(rootfs: Sequence[Mount], destination: str, data: Path) -> None:
             with walk.resolve(root, destination, follow_last=True) as r:
                 if r.st is None or not stat.S_ISDIR(r.st.st_mode):
                     return
-                extract(vol, [], _IterReader(tar_chunks(r, ".")))
+                extract(vol, [], ChunkReader(tar_chunks(r, ".")))
                 os.chown(data, r.st.st_uid, r.st.st_gid)
                 os.chmod(data, stat.S_IMODE(r.st.st_mode))
         finally:
@@ -334,23 +334,3 @@ def _layers(rootfs: Sequence[Mount]) -> list[str]:
         if m.type == "bind":
             return [m.source]
     return []
-
-
-class _IterReader:
-    """A read()-able view of an iterator of byte chunks (for tarfile's stream mode)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-
-    def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
-            try:
-                self._buf += next(self._chunks)
-            except StopIteration:
-                break
-        if n < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out
