@@ -128,6 +128,20 @@ write_entry dockyardd -I dockyard.daemon.main
 # this group are as good as root. Nobody is added to it here.
 getent group dockyard >/dev/null || groupadd --system dockyard
 
+# dockyardd --userns-remap=default maps container root onto `dockremap`'s
+# subordinate ids (Docker's user). Made with --userns-remap or --with-tests
+# (the remap tests use it); idempotent: an existing range is kept.
+case " $* " in *" --userns-remap "*|*" --with-tests "*)
+    getent passwd dockremap >/dev/null || useradd --system --no-create-home --shell /bin/false --user-group dockremap
+    for f in /etc/subuid /etc/subgid; do
+        touch "$f"
+        if ! grep -q '^dockremap:' "$f"; then
+            start=$(awk -F: 'BEGIN{m=100000} NF==3 && $2+$3>m {m=$2+$3} END{print m}' "$f")
+            echo "dockremap:$start:65536" >>"$f"
+        fi
+    done ;;
+esac
+
 # --- 4. the busybox image ----------------------------------------------------
 seed_dir=/var/lib/dockyard/seed
 mkdir -p "$seed_dir"

@@ -5,12 +5,18 @@
                        [--docker-host unix:///var/run/docker.sock]
 
 Prints medians of `run --rm busybox true` with the default bridge and with
-`--network none` (the difference is the network setup + teardown cost), and
-HTTP requests/s (sequential GETs, a new connection each, as busybox httpd
-closes them) to busybox httpd: in a container through a port published on
-127.0.0.1 (kernel NAT), and the same httpd run on the host. Docker's
-published port is measured too when a Docker engine with a bridge answers on
---docker-host. All traffic stays on 127.0.0.1.
+`--network none`, interleaved (the difference is the network setup +
+teardown cost), and HTTP requests/s to busybox httpd: in a container through
+a port published on 127.0.0.1 (kernel NAT), and the same httpd run on the
+host. busybox httpd closes every connection (no keep-alive), so the load is
+`--clients` parallel clients each opening a new connection per request:
+ApacheBench (`ab -c`, apache2-utils, installed by setup.sh --with-tests)
+when present, else a threaded Python client. Host and published runs
+alternate for `--rounds` rounds and the medians are compared, so a busy
+machine biases neither. Docker's published port is measured too when the
+Docker engine at --docker-host has a bridge (an engine run with
+--bridge=none, like our reference one, cannot publish ports: "n/a"). All
+traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -23,19 +29,23 @@ import socket
 import statistics
 import subprocess
 import sys
+import re
 import tempfile
+import threading
 import time
 
 
-def median_ms(cmd: list[str], n: int) -> float | None:
-    if subprocess.run(cmd, capture_output=True).returncode != 0:
-        return None
-    out = []
+def interleaved_ms(cmds: dict[str, list[str]], n: int) -> dict[str, float | None]:
+    """Median wall time of each command, run in turns (one warm-up each)."""
+    out: dict[str, list[float]] = {k: [] for k in cmds}
+    ok = {k: subprocess.run(c, capture_output=True).returncode == 0 for k, c in cmds.items()}
     for _ in range(n):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True)
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out) * 1000
+        for k, c in cmds.items():
+            if ok[k]:
+                t0 = time.perf_counter()
+                subprocess.run(c, capture_output=True, check=True)
+                out[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) * 1000 if v else None for k, v in out.items()}
 
 
 def free_port() -> int:
@@ -44,36 +54,85 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rps(port: int, seconds: float) -> float:
-    deadline = time.monotonic() + 5
-    while True:  # wait until it answers
+def wait_ready(port: int, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
+                return True
         except OSError:
             if time.monotonic() > deadline:
-                return 0.0
+                return False
             time.sleep(0.05)
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        c.request("GET", "/index.html")
-        c.getresponse().read()
-        c.close()
-        n += 1
-    return n / (time.perf_counter() - t0)
+
+
+def rps_python(port: int, seconds: float, clients: int) -> float:
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def client(i: int) -> None:
+        while time.perf_counter() < stop:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/index.html")
+            c.getresponse().read()
+            c.close()
+            counts[i] += 1
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0)
+
+
+def rps(port: int, seconds: float, clients: int) -> float:
+    """Requests/s of ``clients`` parallel clients for ``seconds``."""
+    if not wait_ready(port):
+        return 0.0
+    ab = shutil.which("ab")
+    if not ab:
+        return rps_python(port, seconds, clients)
+    cp = subprocess.run([ab, "-q", "-r", "-c", str(clients), "-t", str(seconds), "-n", "10000000",
+                         f"http://127.0.0.1:{port}/index.html"], capture_output=True, text=True)
+    m = re.search(r"Requests per second:\s+([\d.]+)", cp.stdout)
+    return float(m.group(1)) if m else 0.0
+
+
+HTTPD = "echo hello > /tmp/index.html && exec httpd -f -p 80 -h /tmp"
+
+
+def docker_published(docker_host: str, port: int) -> str | None:
+    """Start busybox httpd on Docker's published port; its id, or None
+    (printed why) when the engine cannot publish (e.g. --bridge=none)."""
+    docker = ["docker", "-H", docker_host]
+    cp = subprocess.run(docker + ["run", "-d", "-p", f"127.0.0.1:{port}:80", "busybox", "sh", "-c", HTTPD],
+                        capture_output=True, text=True)
+    if cp.returncode != 0:
+        print(f"Docker published port                 : n/a ({cp.stderr.strip()[:90]})")
+        return None
+    cid = cp.stdout.strip()
+    if not wait_ready(port, 3):
+        subprocess.run(docker + ["rm", "-f", cid], capture_output=True)
+        print("Docker published port                 : n/a (port not reachable: engine without a bridge)")
+        return None
+    return cid
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("-H", "--host", default="unix:///run/dockyard/dockyard.sock")
     ap.add_argument("-n", type=int, default=20)
-    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--docker-host", default="")
     a = ap.parse_args()
     cli = [sys.executable, "-m", "dockyard.cli", "-H", a.host]
-    bridge = median_ms(cli + ["run", "--rm", "busybox", "true"], a.n)
-    none = median_ms(cli + ["run", "--rm", "--network", "none", "busybox", "true"], a.n)
+    t = interleaved_ms({"bridge": cli + ["run", "--rm", "busybox", "true"],
+                        "none": cli + ["run", "--rm", "--network", "none", "busybox", "true"]}, a.n)
+    bridge, none = t["bridge"], t["none"]
     print(f"run --rm busybox true, default bridge : {bridge:.1f} ms" if bridge else "bridge run failed")
     print(f"run --rm busybox true, --network none : {none:.1f} ms" if none else "none run failed")
     if bridge and none:
@@ -81,42 +140,44 @@ def main() -> int:
 
     port = free_port()
     name = f"netbench{os.getpid()}"
-    subprocess.run(cli + ["run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:80", "busybox", "sh", "-c",
-                          "echo hello > /tmp/index.html && httpd -f -p 80 -h /tmp"], check=True, capture_output=True)
+    subprocess.run(cli + ["run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:80", "busybox", "sh", "-c", HTTPD],
+                   check=True, capture_output=True)
+    busybox = shutil.which("busybox")
+    published: list[float] = []
+    host: list[float] = []
+    d = tempfile.mkdtemp()
+    proc = None
     try:
-        published = rps(port, a.seconds)
+        with open(os.path.join(d, "index.html"), "w") as fh:
+            fh.write("hello\n")
+        hport = free_port()
+        if busybox:
+            proc = subprocess.Popen([busybox, "httpd", "-f", "-p", f"127.0.0.1:{hport}", "-h", d])
+        for _ in range(a.rounds):
+            published.append(rps(port, a.seconds, a.clients))
+            if proc is not None:
+                host.append(rps(hport, a.seconds, a.clients))
     finally:
         subprocess.run(cli + ["rm", "-f", name], capture_output=True)
-    busybox = shutil.which("busybox")
-    host_rps = 0.0
-    if busybox:
-        with tempfile.TemporaryDirectory() as d:
-            with open(os.path.join(d, "index.html"), "w") as fh:
-                fh.write("hello\n")
-            hport = free_port()
-            proc = subprocess.Popen([busybox, "httpd", "-f", "-p", f"127.0.0.1:{hport}", "-h", d])
-            try:
-                host_rps = rps(hport, a.seconds)
-            finally:
-                proc.terminate()
-                proc.wait(5)
-    print(f"httpd via published port (kernel NAT) : {published:.0f} req/s")
-    print(f"httpd on the host                     : {host_rps:.0f} req/s")
-    if host_rps:
-        print(f"published / host                      : {published / host_rps:.0%}")
+        if proc is not None:
+            proc.terminate()
+            proc.wait(5)
+        shutil.rmtree(d, ignore_errors=True)
+    client = f"ab -c {a.clients}" if shutil.which("ab") else f"{a.clients} Python threads"
+    pub, hst = statistics.median(published), statistics.median(host) if host else 0.0
+    print(f"load: {client}, new connection per request, {a.rounds} x {a.seconds:g} s alternating")
+    print(f"httpd via published port (kernel NAT) : {pub:.0f} req/s  {[round(x) for x in published]}")
+    print(f"httpd on the host                     : {hst:.0f} req/s  {[round(x) for x in host]}")
+    if hst:
+        print(f"published / host                      : {pub / hst:.0%}")
     if a.docker_host:
         dport = free_port()
-        docker = ["docker", "-H", a.docker_host]
-        cp = subprocess.run(docker + ["run", "-d", "-p", f"127.0.0.1:{dport}:80", "busybox", "sh", "-c",
-                                      "echo hello > /tmp/index.html && httpd -f -p 80 -h /tmp"],
-                            capture_output=True, text=True)
-        if cp.returncode == 0:
+        cid = docker_published(a.docker_host, dport)
+        if cid:
             try:
-                print(f"Docker published port                 : {rps(dport, a.seconds):.0f} req/s")
+                print(f"Docker published port                 : {rps(dport, a.seconds, a.clients):.0f} req/s")
             finally:
-                subprocess.run(docker + ["rm", "-f", cp.stdout.strip()], capture_output=True)
-        else:
-            print(f"Docker published port                 : n/a ({cp.stderr.strip()[:80]})")
+                subprocess.run(["docker", "-H", a.docker_host, "rm", "-f", cid], capture_output=True)
     return 0
 
 

@@ -100,8 +100,9 @@ def start_daemon(base: Path, net: tuple[str, str, str] | None = None, extra: tup
              str(exec_root), "-H", f"unix://{socket}", "--cgroup-parent", parent, "--bridge-name", bridge,
              "--iptables-chain-prefix", chain, "--default-address-pool", pool,
              # No test may reach outside the host: registries must be on loopback,
-             # and the host's /etc/dockyard/daemon.json must not change the test.
-             "--registry-loopback-only", "--config-file", str(_empty_config(base)), *extra],
+             # names our embedded DNS does not know go to 127.0.0.1 (not to the
+             # host's resolvers), and the host's daemon.json must not change the test.
+             "--registry-loopback-only", "--dns", "127.0.0.1", "--config-file", str(_empty_config(base)), *extra],
             stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
     d = Daemon(data_root, exec_root, socket, parent, proc, bridge, chain)
     deadline = time.monotonic() + 20

@@ -52,6 +52,19 @@ def _wait_http(url: str, proc: subprocess.Popen | None, log: Path | None, timeou
     raise RuntimeError(f"{url} did not answer")
 
 
+def _wait_tcp(port: int, proc: subprocess.Popen, log: Path, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"port {port} did not answer")
+
+
 class TokenServer:
     """``GET /token?service=&scope=`` -> ``{"token": <JWT>}``; Basic credentials checked when ``users`` is set."""
 
@@ -127,16 +140,54 @@ class TokenServer:
         self.httpd.server_close()
 
 
-class DistributionRegistry:
-    """Debian's ``docker-registry`` on a free port; ``auth`` is None, ``"htpasswd"`` or a TokenServer."""
+@dataclass(frozen=True)
+class TestCA:
+    """A throw-away CA with a server certificate for 127.0.0.1 and a client certificate."""
 
-    def __init__(self, base: Path, auth: object = None, users: dict[str, str] | None = None) -> None:
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+
+def make_ca(base: Path) -> TestCA:
+    base.mkdir(parents=True, exist_ok=True)
+
+    def ssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60, cwd=base)
+
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
+        "-subj", "/CN=dockyard-test-ca")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        (base / f"{name}.ext").write_text(ext)
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+            "-subj", f"/CN=dockyard-test-{name}")
+        ssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.crt", "-days", "1", "-extfile", f"{name}.ext")
+    return TestCA(base / "ca.crt", base / "server.crt", base / "server.key", base / "client.crt",
+                  base / "client.key")
+
+
+class DistributionRegistry:
+    """Debian's ``docker-registry`` on a free port; ``auth`` is None, ``"htpasswd"`` or a TokenServer.
+
+    ``tls``: serve HTTPS with the CA's server certificate; ``client_auth``: and
+    require a client certificate the CA signed."""
+
+    def __init__(self, base: Path, auth: object = None, users: dict[str, str] | None = None,
+                 tls: TestCA | None = None, client_auth: bool = False) -> None:
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         lines = ["version: 0.1", "log:", "  level: warn", "storage:", "  filesystem:",
                  f"    rootdirectory: {base / 'data'}", "  delete:", "    enabled: true",
                  "http:", f"  addr: 127.0.0.1:{self.port}"]
+        if tls is not None:
+            lines += ["  tls:", f"    certificate: {tls.server_cert}", f"    key: {tls.server_key}"]
+            if client_auth:
+                lines += ["    clientcas:", f"      - {tls.ca}"]
         if auth == "htpasswd":
             pw = base / "htpasswd"
             pw.write_text("".join(subprocess.run(["htpasswd", "-Bbn", u, p], check=True, capture_output=True,
@@ -152,7 +203,10 @@ class DistributionRegistry:
             self.proc = subprocess.Popen(["docker-registry", "serve", str(base / "config.yml")], stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            _wait_http(f"http://127.0.0.1:{self.port}/v2/", self.proc, self.log)
+            if tls is None:
+                _wait_http(f"http://127.0.0.1:{self.port}/v2/", self.proc, self.log)
+            else:
+                _wait_tcp(self.port, self.proc, self.log)
         except BaseException:
             self.stop()
             raise

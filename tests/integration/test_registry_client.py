@@ -242,3 +242,19 @@ def test_rmi_conflicts_with_containers_as_docker(daemon: Daemon) -> None:
         run(daemon, "rm", "-f", cid)
     assert run(daemon, "rmi", "nope/nothing:1").stderr.decode().strip() == \
         "Error response from daemon: No such image: nope/nothing:1"
+
+
+def test_pull_all_tags(daemon: Daemon, registry: DistributionRegistry) -> None:
+    repo = f"{registry.host}/dy/alltags"
+    for arch, tag in (("amd64", "a"), ("amd64", "b")):
+        layer, diff_id = tiny_layer({"tag": tag.encode()})
+        blobs, manifest = image_blobs(arch, layer, diff_id)
+        push_raw(registry.host, "dy/alltags", blobs, tag, "application/vnd.oci.image.manifest.v1+json", manifest)
+    assert "tag can't be used with --all-tags/-a" in run(daemon, "pull", "-a", f"{repo}:a").stderr.decode()
+    out = run(daemon, "pull", "-a", repo, check=True).stdout.decode()
+    assert "a: Pulling from dy/alltags" in out and "b: Pulling from dy/alltags" in out
+    assert out.count("Digest: sha256:") == 2 and f"Status: Downloaded newer image for {repo}\n{repo}\n" in out
+    assert inspect(daemon, f"{repo}:a")["Id"] != inspect(daemon, f"{repo}:b")["Id"]
+    again = daemon.docker("pull", "-a", repo)  # the real CLI sends fromImage without a tag
+    assert again.returncode == 0 and f"Status: Image is up to date for {repo}" in again.stdout.decode(), again.stderr
+    run(daemon, "rmi", f"{repo}:a", f"{repo}:b", check=True)

@@ -79,6 +79,7 @@ Commands:
   info      Display system-wide information
   daemon    Manage the dockyardd daemon (stop, status)
   registry  Run an OCI Distribution registry (serve, gc)
+  compose   Define and run multi-container applications (Compose files)
 """
 
 # command → (module under dockyard.cli.commands, function)
@@ -125,6 +126,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("system", "info"),
     "daemon": ("daemon", "daemon"),
     "registry": ("registry", "registry"),
+    "compose": ("compose", "compose"),
     "volume": ("volume", "volume"),
     "cp": ("cp", "cp"),
     "build": ("build", "build"),
@@ -220,9 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         host = os.environ.get("DOCKYARD_HOST") or DEFAULT_HOST
     module_name, func_name = COMMANDS[name]
-    import importlib
-
-    module = importlib.import_module(f"dockyard.cli.commands.{module_name}")
+    # __import__, not importlib.import_module: importlib pulls in warnings (every command pays)
+    __import__(f"dockyard.cli.commands.{module_name}")
+    module = sys.modules[f"dockyard.cli.commands.{module_name}"]
     tls = None
     if host.startswith("tcp://") and (tls_flags or os.environ.get("DOCKYARD_TLS_VERIFY")):
         from dockyard.client.tls import resolve

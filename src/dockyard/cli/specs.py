@@ -141,6 +141,7 @@ class RunOptions(Options):
     security_opt: list[str] = []  # already through security_opts()
     systempaths_unconfined: bool = False
     sysctl: list[str] = []
+    userns: str = ""  # --userns=host: out of dockyardd --userns-remap
 
 
 def create_body(opts: RunOptions, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -195,6 +196,8 @@ def create_body(opts: RunOptions, environ: Mapping[str, str]) -> dict[str, Any]:
         host["MaskedPaths"], host["ReadonlyPaths"] = [], []
     if opts.sysctl:
         host["Sysctls"] = sysctls_from_flags(opts.sysctl)
+    if opts.userns:
+        host["UsernsMode"] = opts.userns
     return body
 
 

@@ -6,8 +6,8 @@ Methods return decoded JSON (dicts/lists in Docker's shapes) and raise
 
 from __future__ import annotations
 
+import _socket  # not socket: see transport.py
 import json
-import socket
 from collections.abc import Callable, Iterable, Iterator
 
 from dockyard.errors import DaemonUnreachable
@@ -19,6 +19,7 @@ from .transport import Response, UnixTransport
 # Annotations only: importing typing costs the CLI ~3 ms per command.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import socket
     from typing import Any, BinaryIO
 
 DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
@@ -36,7 +37,7 @@ class Attached:
 
     def close_write(self) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.shutdown(_socket.SHUT_WR)
         except OSError:
             pass
 
@@ -320,8 +321,14 @@ class APIClient:
     def prune_build_cache(self) -> dict[str, Any]:
         return self._json("POST", "/build/prune")  # type: ignore[no-any-return]
 
-    def pull(self, image: str, *, tag: str = "", platform: str = "", auth: str | None = None) -> Iterator[dict[str, Any]]:
-        """``POST /images/create?fromImage=``: the daemon's progress messages (errors before streaming raise)."""
+    def pull(self, image: str, *, tag: str = "", platform: str = "", auth: str | None = None,
+             all_tags: bool = False) -> Iterator[dict[str, Any]]:
+        """``POST /images/create?fromImage=``: the daemon's progress messages (errors before streaming raise).
+
+        An image without tag or digest means ``latest`` unless ``all_tags`` (the
+        daemon pulls every tag when none is given, as Docker's does)."""
+        if not tag and not all_tags and "@" not in image and ":" not in image.rsplit("/", 1)[-1]:
+            tag = "latest"
         query: dict[str, object] = {"fromImage": image, "tag": tag}
         if platform:
             query["platform"] = platform

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterable, Iterator
 
 from dockyard.wire import stdcopy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
 
 
 def socket_chunks(sock: socket.socket, buffered: bytes = b"") -> Iterator[bytes]:

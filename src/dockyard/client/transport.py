@@ -7,10 +7,17 @@ than the CLI's whole start-up budget.  One idle connection is kept for reuse
 
 from __future__ import annotations
 
-import socket
+# ``_socket``, not ``socket``: socket.py (its enums, selectors, array) costs ~3 ms of
+# every CLI start-up, and a UNIX-socket client needs none of it.  TCP/TLS
+# imports ``socket`` where it connects.
+import _socket
 from collections.abc import Callable, Iterable, Iterator
 
 from dockyard.errors import DaemonUnreachable, InvalidArgument, PermissionDenied
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import socket
 
 _RECV = 65536
 
@@ -157,7 +164,7 @@ class UnixTransport:
     def _connect_once(self) -> socket.socket:
         if self._tcp is not None:
             return self._connect_tcp(self._tcp)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(self._timeout)
         try:
             sock.connect(self.path)
@@ -177,6 +184,8 @@ class UnixTransport:
         return sock
 
     def _connect_tcp(self, addr: tuple[str, int]) -> socket.socket:
+        import socket
+
         try:
             sock = socket.create_connection(addr, timeout=self._timeout if self._timeout is not None else 30)
         except OSError as exc:

@@ -76,6 +76,10 @@ class Resolver(Protocol):
 
     def pusher(self, ref: Reference) -> Pusher: ...
 
+    def tags(self, ref: Reference) -> list[str]:
+        """Every tag of the repository (``pull --all-tags``)."""
+        ...
+
 
 class Remotes(Protocol):
     def resolver(self, credentials: Credentials | None = None) -> Resolver: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +28,13 @@ class DaemonConfig:
     seccomp_profile: str = "builtin"  # --seccomp-profile: builtin | unconfined | a JSON file
     init: bool = False  # --init: run an init as PID 1 when HostConfig.Init is null
     init_path: str = "/usr/bin/tini-static"  # --init-path: a static init (Debian's tini-static)
+    userns_remap: str = ""  # --userns-remap / daemon.json userns-remap: default | user[:group] (daemon/usernsremap.py)
     # networking (tests give each daemon its own names, so several run side by side)
     bridge_name: str = "dockyard0"  # --bridge-name: the default bridge's interface
     bip: str = ""  # --bip: the default bridge's address/prefix; else the first free pool subnet
     address_pools: tuple[tuple[str, int], ...] = ()  # --default-address-pool base=CIDR,size=N
     iptables_chain: str = "DOCKYARD"  # --iptables-chain-prefix: our chains are <prefix>-FORWARD, ...
+    dns: tuple[str, ...] = ()  # --dns: containers' default nameservers and the embedded DNS's upstreams
     # registries (daemon.json keys registry-mirrors / insecure-registries / certs-dir, or flags)
     registry_mirrors: tuple[str, ...] = ()
     insecure_registries: tuple[str, ...] = ()
@@ -90,10 +93,12 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("--seccomp-profile", default="builtin", help="default seccomp profile (builtin, unconfined, PATH)")
     p.add_argument("--init", action="store_true", help="run an init inside containers (forwards signals, reaps)")
     p.add_argument("--init-path", default="/usr/bin/tini-static", help="path to the static init binary")
+    p.add_argument("--userns-remap", default=None, help="user namespace remapping: default or user[:group]")
     p.add_argument("--bridge-name", default="dockyard0", help="interface name of the default bridge")
     p.add_argument("--bip", default="", help="address/prefix of the default bridge (e.g. 172.17.0.1/16)")
     p.add_argument("--default-address-pool", action="append", default=[], help="base=CIDR,size=N")
     p.add_argument("--iptables-chain-prefix", default="DOCKYARD", help="prefix of our iptables chains")
+    p.add_argument("--dns", action="append", default=[], help="DNS server for containers (instead of the host's)")
     p.add_argument("--config-file", default=None, help="daemon.json (default /etc/dockyard/daemon.json)")
     p.add_argument("--registry-mirror", action="append", default=[], help="mirror of Docker Hub (URL)")
     p.add_argument("--insecure-registry", action="append", default=[], help="registry allowed over plain HTTP")
@@ -113,6 +118,7 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
                         cgroup_parent=cgroup_parent, debug=a.debug,
                         no_new_privileges=a.no_new_privileges, seccomp_profile=a.seccomp_profile,
                         init=a.init, init_path=a.init_path,
+                        userns_remap=_userns_remap(a),
                         socket_group=a.group, **_api_args(a), **_network_args(a), **_registry_args(a))
 
 
@@ -128,6 +134,22 @@ def _api_args(a: argparse.Namespace) -> dict[str, object]:
     for addr in addrs:
         tcp_policy(addr, opts)  # raises before any side effect
     return {"tcp_hosts": addrs, "tls": opts}
+
+
+def _userns_remap(a: argparse.Namespace) -> str:
+    """The flag, else daemon.json's ``userns-remap``; checked here, loaded at wiring."""
+    from dockyard.daemon import daemonjson
+    from dockyard.daemon.usernsremap import parse_option
+
+    value = a.userns_remap
+    if value is None:
+        path = Path(a.config_file) if a.config_file else daemonjson.DEFAULT_CONFIG_FILE
+        value = daemonjson.read(path, explicit=a.config_file is not None).get("userns-remap", "")
+        if not isinstance(value, str):
+            raise InvalidArgument("daemon.json: userns-remap must be a string")
+    if value:
+        parse_option(value)
+    return value
 
 
 def _registry_args(a: argparse.Namespace) -> dict[str, object]:
@@ -148,5 +170,10 @@ def _network_args(a: argparse.Namespace) -> dict[str, object]:
     if not a.iptables_chain_prefix.replace("-", "").isalnum() or len(a.iptables_chain_prefix) > 14:
         raise InvalidArgument(f"invalid --iptables-chain-prefix {a.iptables_chain_prefix!r}")
     pools = tuple(p for value in a.default_address_pool for p in parse_pool_flag(value))
+    for ip in a.dns:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise InvalidArgument(f"{ip} is not an ip address") from None
     return {"bridge_name": a.bridge_name, "bip": a.bip, "address_pools": pools,
-            "iptables_chain": a.iptables_chain_prefix}
+            "iptables_chain": a.iptables_chain_prefix, "dns": tuple(a.dns)}

@@ -110,6 +110,9 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
     stop_signal = _str(body, "StopSignal") or image.config.stop_signal
     auto_remove = _bool(host, "AutoRemove")
     _validate_security(host)
+    from dockyard.daemon import resources
+
+    resources.validate(host, resources.HostFacts.probe())  # Docker's texts; warnings come from create
     tty = _bool(body, "Tty")
 
     config_json = {
@@ -154,6 +157,9 @@ def _host_config_json(host: Mapping[str, Any]) -> dict[str, Any]:
         "CapAdd": None, "CapDrop": None, "SecurityOpt": None,
     }
     out.update({k: v for k, v in host.items() if v is not None})
+    from dockyard.daemon.resources import adapt
+
+    adapt(out)  # MemorySwap = 2 x Memory, ShmSize 64 MiB (moby adaptContainerSettings)
     if not out["Privileged"]:  # moby fills these at create; specgen reads them back at start
         out.setdefault("MaskedPaths", list(specgen.MASKED_PATHS))
         out.setdefault("ReadonlyPaths", list(specgen.READONLY_PATHS))

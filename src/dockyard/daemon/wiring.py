@@ -62,7 +62,8 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
         ContainerPaths(containers_root=cfg.containers_root, bundles_root=cfg.bundles_root,
                        cgroup_parent=cfg.cgroup_parent, init_path=cfg.init_path, init_default=cfg.init,
                        security=security_defaults(no_new_privileges=cfg.no_new_privileges,
-                                                  seccomp_profile=cfg.seccomp_profile)),
+                                                  seccomp_profile=cfg.seccomp_profile),
+                       userns=_userns(cfg)),
         events=events, network=networks, volumes=volumes)
     system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root, volumes=volumes)
     transfer = ImageTransfer(images)
@@ -106,7 +107,8 @@ def _remotes(cfg: DaemonConfig) -> "RegistryRemotes":
 
     config = RegistryConfig(mirrors=cfg.registry_mirrors, insecure=cfg.insecure_registries,
                             certs_dir=cfg.certs_dir, loopback_only=cfg.registry_loopback_only)
-    return RegistryRemotes(config, Transport(config.certs_dir, loopback_only=config.loopback_only))
+    return RegistryRemotes(config, Transport(config.certs_dir, loopback_only=config.loopback_only,
+                                                 insecure=config.insecure))
 
 
 def _image_users(db: SqliteStateDB) -> "Users":
@@ -135,13 +137,16 @@ def _networks(cfg: DaemonConfig, db: SqliteStateDB, events: InMemoryEventBus) ->
         return EtcFiles(hosts=cfg.containers_root / id / "hosts", resolv_conf=cfg.containers_root / id / "resolv.conf")
 
     ncfg = NetworkConfig(bridge_name=cfg.bridge_name, chain_prefix=cfg.iptables_chain,
-                         pools=cfg.address_pools or DEFAULT_POOLS, bip=cfg.bip)
+                         pools=cfg.address_pools or DEFAULT_POOLS, bip=cfg.bip, dns=cfg.dns)
     service: NetworkService | None = None
 
     def lookup(network_id: str, name: str) -> tuple[str, ...] | None:
         return service.dns_lookup(network_id, name) if service is not None else None
 
-    dns = DnsServer(lookup, lambda: service.upstreams() if service is not None else ())
+    def reverse(network_id: str, ip: str) -> str | None:
+        return service.dns_reverse(network_id, ip) if service is not None else None
+
+    dns = DnsServer(lookup, lambda: service.upstreams() if service is not None else (), reverse=reverse)
     service = NetworkService(SqliteNetworkStore(db), db.containers, BridgeDriver(RtNetlink()), IptablesFirewall(),
                              SocketPortReserver(), ncfg, files_for, dns, events=events)
     service.restore()
@@ -152,3 +157,17 @@ def _build(cfg: DaemonConfig, images: ImageService, transfer: ImageTransfer, con
     from dockyard.daemon.services.build import BuildService
 
     return BuildService(images, transfer, containers, cfg.data_root)
+
+
+def _userns(cfg: DaemonConfig):  # type: ignore[no-untyped-def]
+    """--userns-remap: the maps, and the roots made traversable for the containers' root."""
+    if not cfg.userns_remap:
+        return None
+    from dockyard.daemon.usernsremap import load, own_files
+
+    remap = load(cfg.userns_remap)
+    for d in (cfg.data_root, cfg.containers_root, cfg.data_root / "volumes", cfg.exec_root, cfg.bundles_root):
+        d.mkdir(parents=True, exist_ok=True)
+    own_files(remap, (), (cfg.data_root, cfg.containers_root, cfg.data_root / "volumes", cfg.exec_root,
+                          cfg.bundles_root))
+    return remap

@@ -71,10 +71,21 @@ def read_images(stream: BinaryIO, content: ContentStore, created: list[Digest]) 
     """
     ar = _read(stream, content, created)
     if "manifest.json" in ar.json:
-        return _docker_manifest(ar)
-    if "index.json" in ar.json:
-        return _oci_index(ar, content)
-    raise InvalidArgument("invalid archive: neither manifest.json nor index.json found")
+        found = _docker_manifest(ar)
+    elif "index.json" in ar.json:
+        found = _oci_index(ar, content)
+    else:
+        raise InvalidArgument("invalid archive: neither manifest.json nor index.json found")
+    # Pass 1 had to store every file; keep only configs and layers, or the
+    # rest (legacy v1 json, VERSION, OCI manifests) would outlive the image.
+    keep = {d for _, config, layers in found for d in (config, *layers)}
+    for d in [d for d in created if d not in keep]:
+        created.remove(d)
+        try:
+            content.delete(d)
+        except NotFound:
+            pass
+    return found
 
 
 def _read(stream: BinaryIO, content: ContentStore, created: list[Digest]) -> _Archive:

@@ -128,6 +128,16 @@ def _layers(content: ContentStore, snapshotter: Snapshotter, fetcher: Fetcher, l
         needed.append(not present)
         sink(Progress("Already exists" if present else "Pulling fs layer", id=short_id(layer.digest)))
     cancel = threading.Event()
+    failed: list[BaseException] = []
+
+    def fail_fast(fut: Future[None]) -> None:
+        # One failed download stops the others at their next chunk, instead of
+        # the pull waiting for earlier layers to finish before reporting it.
+        exc = fut.exception() if not fut.cancelled() else None
+        if exc is not None and not isinstance(exc, _Cancelled):
+            failed.append(exc)
+            cancel.set()
+
     futures: dict[int, Future[None]] = {}
     queued = 0
     with ThreadPoolExecutor(max_workers=MAX_DOWNLOADS, thread_name_prefix="pull") as pool:
@@ -138,11 +148,15 @@ def _layers(content: ContentStore, snapshotter: Snapshotter, fetcher: Fetcher, l
                         sink(Progress("Waiting", id=short_id(layer.digest)))
                     queued += 1
                     futures[i] = pool.submit(_download, content, fetcher, layer, sink, created, cancel)
+                    futures[i].add_done_callback(fail_fast)
             for i, layer in enumerate(layers):
                 fut = futures.get(i) or next((f for j, f in futures.items() if layers[j].digest == layer.digest),
                                              None)
                 if fut is not None:
-                    fut.result()
+                    try:
+                        fut.result()
+                    except _Cancelled:
+                        raise failed[0] if failed else _Cancelled() from None
                 chain = chain_id(diff_ids[: i + 1])
                 if has_snapshot(snapshotter, chain):
                     continue
@@ -154,6 +168,7 @@ def _layers(content: ContentStore, snapshotter: Snapshotter, fetcher: Fetcher, l
                 sink(Progress("Pull complete", id=sid))
         except BaseException:
             cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)  # queued downloads never start
             raise
     return any(needed)
 
@@ -161,6 +176,8 @@ def _layers(content: ContentStore, snapshotter: Snapshotter, fetcher: Fetcher, l
 def _download(content: ContentStore, fetcher: Fetcher, desc: oci.Descriptor, sink: ProgressSink,
               created: list[str], cancel: threading.Event) -> None:
     sid = short_id(desc.digest)
+    if cancel.is_set():
+        raise _Cancelled()
     with content.writer(f"pull-{desc.digest}-{uuid.uuid4().hex[:8]}", desc.size, desc.digest) as w:
         done, last = 0, 0.0
         with fetcher.fetch(desc) as f:

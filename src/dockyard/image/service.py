@@ -281,25 +281,43 @@ class ImageService:
             return None
 
     def pull(self, ref: str, *, platform: str = "", credentials: Credentials | None = None,
-             sink: ProgressSink = discard) -> str:
-        """Pull ``ref`` (name[:tag][@digest]) for ``platform`` (default: the host's); its normalised name."""
-        from dockyard.image import platforms
-        from dockyard.image.pull import pull as pull_image
+             sink: ProgressSink = discard, all_tags: bool = False) -> str:
+        """Pull ``ref`` (name[:tag][@digest]) for ``platform`` (default: the host's); its normalised name.
 
-        r = reference.parse(ref)
+        ``all_tags``: every tag the registry lists for the repository (Docker's
+        ``fromImage`` without a tag); one ``Status`` line for the repository."""
+        from dockyard.image import platforms
+
         want = platforms.parse(platform) if platform else platforms.host()
-        tag_name = str(reference.Reference(r.domain, r.path, r.tag)) if r.tag and not r.digest else ""
-        old = self._record_of(tag_name or str(r))
-        pulled = pull_image(self.content, self.snapshotter, self._resolver(credentials), r, want, sink,
-                            explicit_platform=bool(platform))
-        names = ([tag_name] if tag_name else []) + [f"{r.name}@{pulled.repo_digest}"]
-        self._record([archive.LoadedImage(pulled.image_id, tuple(names), pulled.manifest, "")])
-        shown = reference.familiar(tag_name) if tag_name else reference.familiar(f"{r.name}@{r.digest}")
-        sink(Progress(f"Digest: {pulled.repo_digest}"))
-        fresh = pulled.downloaded or old is None or old.id != pulled.image_id
+        resolver = self._resolver(credentials)
+        if not all_tags:
+            r = reference.parse(ref)
+            name, fresh = self._pull_one(resolver, r, want, bool(platform), sink)
+            shown = reference.familiar(name) if r.tag and not r.digest else reference.familiar(f"{r.name}@{r.digest}")
+        else:
+            r = reference.parse(ref, default_tag=False)
+            fresh = False
+            for t in resolver.tags(r):
+                fresh = self._pull_one(resolver, reference.Reference(r.domain, r.path, t), want, bool(platform),
+                                       sink)[1] or fresh
+            name = shown = r.familiar_name()
         sink(Progress(f"Status: {'Downloaded newer image' if fresh else 'Image is up to date'} for {shown}"))
         self.events.publish(Event(IMAGE, "pull", shown, {"name": shown}))
-        return tag_name or f"{r.name}@{pulled.repo_digest}"
+        return name if not all_tags else r.name
+
+    def _pull_one(self, resolver: Resolver, r: reference.Reference, want: Any, explicit: bool,
+                  sink: ProgressSink) -> tuple[str, bool]:
+        """Pull and name one tag or digest: (its normalised name, whether anything new arrived)."""
+        from dockyard.image.pull import pull as pull_image
+
+        tag_name = str(reference.Reference(r.domain, r.path, r.tag)) if r.tag and not r.digest else ""
+        old = self._record_of(tag_name or str(r))
+        pulled = pull_image(self.content, self.snapshotter, resolver, r, want, sink, explicit_platform=explicit)
+        names = ([tag_name] if tag_name else []) + [f"{r.name}@{pulled.repo_digest}"]
+        self._record([archive.LoadedImage(pulled.image_id, tuple(names), pulled.manifest, "")])
+        sink(Progress(f"Digest: {pulled.repo_digest}"))
+        fresh = pulled.downloaded or old is None or old.id != pulled.image_id
+        return tag_name or f"{r.name}@{pulled.repo_digest}", fresh
 
     def push(self, ref: str, *, tag: str = "", credentials: Credentials | None = None,
              sink: ProgressSink = discard) -> None:

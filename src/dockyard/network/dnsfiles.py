@@ -62,6 +62,11 @@ def parse_resolv_conf(text: str) -> ResolvConf:
     return ResolvConf(tuple(ns), tuple(search), tuple(options), tuple(other))
 
 
+# Docker's fallback when the host leaves a container no usable nameserver
+# (none at all, or only loopback ones the container cannot reach).
+DEFAULT_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
+
+
 def _loopback(ip: str) -> bool:
     return ip.startswith("127.") or ip == "::1"
 
@@ -73,7 +78,8 @@ def resolv_conf(host_resolv_conf: str, *, nameservers: Sequence[str] = (), searc
     ``embedded_dns`` (user-defined networks): the only nameserver is our DNS
     server, which forwards what it does not know to the host's resolvers.
     Otherwise: ``--dns`` servers, else the host's without loopback ones
-    (unreachable from the container's namespace), as Docker filters them.
+    (unreachable from the container's namespace), as Docker filters them,
+    else Docker's defaults (Google's public resolvers).
     ``--dns-search``/``--dns-option`` replace the host's search/options.
     """
     host = parse_resolv_conf(host_resolv_conf)
@@ -82,7 +88,7 @@ def resolv_conf(host_resolv_conf: str, *, nameservers: Sequence[str] = (), searc
     elif nameservers:
         servers = tuple(nameservers)
     else:
-        servers = tuple(ip for ip in host.nameservers if not _loopback(ip))
+        servers = tuple(ip for ip in host.nameservers if not _loopback(ip)) or DEFAULT_NAMESERVERS
     lines = list(host.other)
     lines += [f"nameserver {ip}" for ip in servers]
     found_search = tuple(s for s in search if s != ".") if search else host.search
@@ -98,8 +104,9 @@ def resolv_conf(host_resolv_conf: str, *, nameservers: Sequence[str] = (), searc
 
 def upstream_servers(host_resolv_conf: str) -> tuple[str, ...]:
     """Where the embedded DNS server forwards: the host's own resolvers
-    (loopback ones included: the server runs in the host's namespace)."""
-    return parse_resolv_conf(host_resolv_conf).nameservers
+    (loopback ones included: the server runs in the host's namespace),
+    else Docker's defaults."""
+    return parse_resolv_conf(host_resolv_conf).nameservers or DEFAULT_NAMESERVERS
 
 
-__all__ = ["ResolvConf", "hosts_file", "parse_resolv_conf", "resolv_conf", "upstream_servers"]
+__all__ = ["DEFAULT_NAMESERVERS", "ResolvConf", "hosts_file", "parse_resolv_conf", "resolv_conf", "upstream_servers"]

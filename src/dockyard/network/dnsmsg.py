@@ -1,7 +1,7 @@
 """DNS messages, just enough for the embedded server (pure, RFC 1035).
 
 We parse the header and the first question, and build answers with A
-records, empty answers (NOERROR/NODATA: the name exists, not that type) and
+records, a PTR record (reverse lookups of container addresses), empty answers (NOERROR/NODATA: the name exists, not that type) and
 errors. Anything else is forwarded upstream untouched, so we never need to
 understand more than this.
 """
@@ -77,6 +77,31 @@ def reply(q: Question, addresses: tuple[str, ...] = (), *, rcode: int = RCODE_OK
     return b"".join(out)
 
 
+def _encode_name(name: str) -> bytes:
+    labels = [l.encode("idna") if not l.isascii() else l.encode() for l in name.rstrip(".").split(".") if l]
+    if any(len(l) > 63 for l in labels):
+        raise DnsFormatError("label too long")
+    return b"".join(bytes([len(l)]) + l for l in labels) + b"\0"
+
+
+def ptr_address(name: str) -> str | None:
+    """``4.3.2.1.in-addr.arpa`` -> ``1.2.3.4``; None for any other name."""
+    if not name.endswith(".in-addr.arpa"):
+        return None
+    parts = name[: -len(".in-addr.arpa")].split(".")
+    if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 and str(int(p)) == p for p in parts):
+        return None
+    return ".".join(reversed(parts))
+
+
+def ptr_reply(q: Question, target: str, *, ttl: int = 600) -> bytes:
+    """An authoritative answer with one PTR record naming ``target``."""
+    flags = _QR | _AA | _RA | (q.flags & _RD)
+    rdata = _encode_name(target)
+    return b"".join([struct.pack("!HHHHHH", q.id, flags, 1, 1, 0, 0), q.raw_question,
+                     struct.pack("!HHHIH", 0xC00C, TYPE_PTR, CLASS_IN, ttl, len(rdata)), rdata])
+
+
 def error_reply(data: bytes, rcode: int) -> bytes | None:
     """An error answer echoing whatever header we could read (None if none)."""
     if len(data) < 12:
@@ -86,7 +111,7 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
 
 
 def decode_answers(data: bytes) -> tuple[int, list[str]]:
-    """(rcode, A-record addresses) of a reply (tests and diagnostics)."""
+    """(rcode, A-record addresses and PTR names) of a reply (tests and diagnostics)."""
     _id, flags, qd, an, _ns, _ar = struct.unpack_from("!HHHHHH", data)
     off = 12
     for _ in range(qd):
@@ -102,8 +127,11 @@ def decode_answers(data: bytes) -> tuple[int, list[str]]:
         off += 10
         if rtype == TYPE_A and rdlen == 4:
             out.append(socket.inet_ntoa(data[off: off + 4]))
+        elif rtype == TYPE_PTR:
+            out.append(_read_name(data, off)[0])
         off += rdlen
     return flags & 0xF, out
 
 
-__all__ = ["DnsFormatError", "Question", "decode_answers", "encode_query", "error_reply", "parse_query", "reply"]
+__all__ = ["DnsFormatError", "Question", "decode_answers", "encode_query", "error_reply", "parse_query", "ptr_address",
+           "ptr_reply", "reply"]

@@ -31,12 +31,15 @@ IP_FREEBIND = 15  # linux/in.h: bind before the bridge has its address (restart)
 # network id, name -> addresses (a known name), () (known, no address of that
 # kind) or None (not ours: forward)
 Lookup = Callable[[str, str], "tuple[str, ...] | None"]
+# network id, address -> the name of the container there, or None (forward)
+Reverse = Callable[[str, str], "str | None"]
 
 
 class DnsServer:
     def __init__(self, lookup: Lookup, upstreams: Callable[[], tuple[str, ...]], *, port: int = 53,
-                 forward_timeout: float = 2.0) -> None:
+                 forward_timeout: float = 2.0, reverse: Reverse | None = None) -> None:
         self._lookup = lookup
+        self._reverse = reverse
         self._upstreams = upstreams
         self._port = port
         self._timeout = forward_timeout
@@ -112,8 +115,12 @@ class DnsServer:
             if out:
                 self._send(sock, out, peer)
             return
-        found = self._lookup(network_id, q.name) if q.qclass == dnsmsg.CLASS_IN else None
-        if found is not None:
+        ptr = dnsmsg.ptr_address(q.name) if q.qtype == dnsmsg.TYPE_PTR and self._reverse else None
+        target = self._reverse(network_id, ptr) if ptr and self._reverse and q.qclass == dnsmsg.CLASS_IN else None
+        found = self._lookup(network_id, q.name) if q.qclass == dnsmsg.CLASS_IN and not target else None
+        if target:
+            self._send(sock, dnsmsg.ptr_reply(q, target), peer)
+        elif found is not None:
             addrs = found if q.qtype == dnsmsg.TYPE_A else ()
             self._send(sock, dnsmsg.reply(q, addrs), peer)
         elif network_id in self._no_forward:  # --internal: nothing leaves the host

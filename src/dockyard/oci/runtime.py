@@ -82,6 +82,15 @@ class Namespace:
 
 
 @dataclass(frozen=True, slots=True)
+class IdMapping:
+    """linux.uidMappings[] / gidMappings[]: container ids [container_id, +size) are host ids from host_id."""
+
+    container_id: int
+    host_id: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceRule:
     """linux.resources.devices[]: one device-cgroup allow/deny rule."""
 
@@ -140,6 +149,15 @@ class Resources:
     pids_limit: int | None = None
     cpu_shares: int | None = None
     devices: tuple[DeviceRule, ...] = ()
+    # grown by the resources issue (daemon/resources.py maps HostConfig to these)
+    memory_reservation: int | None = None
+    memory_swap: int | None = None  # memory + swap, as OCI and cgroup v1 count it; -1 unlimited
+    disable_oom_killer: bool | None = None
+    cpu_quota: int | None = None
+    cpu_period: int | None = None
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    blkio_weight: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +171,8 @@ class Linux:
     sysctl: Mapping[str, str] = field(default_factory=dict)
     seccomp: Seccomp | None = None
     devices: tuple[Device, ...] = ()
+    uid_mappings: tuple[IdMapping, ...] = ()  # with a new "user" namespace
+    gid_mappings: tuple[IdMapping, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +213,12 @@ def to_json(spec: Spec) -> dict[str, Any]:
     })
     res = spec.linux.resources
     resources = _drop_none({
-        "memory": {"limit": res.memory_limit} if res.memory_limit is not None else None,
+        "memory": _drop_none({"limit": res.memory_limit, "reservation": res.memory_reservation,
+                              "swap": res.memory_swap, "disableOOMKiller": res.disable_oom_killer}) or None,
         "pids": {"limit": res.pids_limit} if res.pids_limit is not None else None,
-        "cpu": {"shares": res.cpu_shares} if res.cpu_shares is not None else None,
+        "cpu": _drop_none({"shares": res.cpu_shares, "quota": res.cpu_quota, "period": res.cpu_period,
+                           "cpus": res.cpuset_cpus, "mems": res.cpuset_mems}) or None,
+        "blockIO": {"weight": res.blkio_weight} if res.blkio_weight is not None else None,
         "devices": [_drop_none({"allow": d.allow, "type": d.type, "major": d.major, "minor": d.minor,
                                 "access": d.access}) for d in res.devices],
     })
@@ -211,6 +234,8 @@ def to_json(spec: Spec) -> dict[str, Any]:
         "devices": [_drop_none({"path": d.path, "type": d.type, "major": d.major, "minor": d.minor,
                                 "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid})
                     for d in spec.linux.devices],
+        "uidMappings": _idmaps_to_json(spec.linux.uid_mappings),
+        "gidMappings": _idmaps_to_json(spec.linux.gid_mappings),
     })
     return _drop_none({
         "ociVersion": spec.oci_version,
@@ -253,6 +278,14 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
             memory_limit=r.get("memory", {}).get("limit"),
             pids_limit=r.get("pids", {}).get("limit"),
             cpu_shares=r.get("cpu", {}).get("shares"),
+            memory_reservation=r.get("memory", {}).get("reservation"),
+            memory_swap=r.get("memory", {}).get("swap"),
+            disable_oom_killer=r.get("memory", {}).get("disableOOMKiller"),
+            cpu_quota=r.get("cpu", {}).get("quota"),
+            cpu_period=r.get("cpu", {}).get("period"),
+            cpuset_cpus=r.get("cpu", {}).get("cpus"),
+            cpuset_mems=r.get("cpu", {}).get("mems"),
+            blkio_weight=r.get("blockIO", {}).get("weight"),
             devices=tuple(DeviceRule(bool(d["allow"]), d.get("type", "a"), d.get("major"), d.get("minor"),
                                      d.get("access", "rwm")) for d in r.get("devices", ())),
         ),
@@ -263,6 +296,8 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
         seccomp=_seccomp_from_json(lx.get("seccomp")),
         devices=tuple(Device(d["path"], d["type"], int(d.get("major", 0)), int(d.get("minor", 0)),
                              d.get("fileMode"), d.get("uid"), d.get("gid")) for d in lx.get("devices", ())),
+        uid_mappings=_idmaps_from_json(lx.get("uidMappings")),
+        gid_mappings=_idmaps_from_json(lx.get("gidMappings")),
     )
     root = obj.get("root", {})
     return Spec(
@@ -279,6 +314,14 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
 
 
 # ------------------------------------------------- security sub-objects
+
+def _idmaps_to_json(maps: tuple[IdMapping, ...]) -> list[dict[str, int]]:
+    return [{"containerID": m.container_id, "hostID": m.host_id, "size": m.size} for m in maps]
+
+
+def _idmaps_from_json(obj: Any) -> tuple[IdMapping, ...]:
+    return tuple(IdMapping(int(m["containerID"]), int(m["hostID"]), int(m["size"])) for m in obj or ())
+
 
 _CAP_SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
 

@@ -30,6 +30,7 @@ from dockyard.oci.runtime import Spec
 from dockyard.runtime import messages as m
 from dockyard.runtime.cgroups import CgroupManager
 from dockyard.runtime.init import StepError, exec_process, run_steps, setup_steps
+from dockyard.runtime import userns_launch
 from dockyard.runtime.namespaces import enter
 from dockyard.runtime.sys.syscalls import MountFlag, Syscalls
 
@@ -63,7 +64,13 @@ def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Root
     # Join the cgroup before unsharing: a cgroup ns (if any) is rooted where we stand.
     try:
         cgroup.add_process(os.getpid())
-        enter(sys, spec)
+        if userns_launch.wants_userns(spec):  # rootfs mounted here, with host privileges
+            spec = userns_launch.adapt_spec(spec)
+            root = bundle / spec.root.path if not os.path.isabs(spec.root.path) else Path(spec.root.path)
+            userns_launch.enter(sys, spec, str(root), mounts)
+            mounts = ()  # the init's rootfs step only rebinds it
+        else:
+            enter(sys, spec)
     except OSError as exc:
         _report(chan, m.Failed(str(exc), step="namespaces"))
         return 1

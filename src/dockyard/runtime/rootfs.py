@@ -112,10 +112,15 @@ def create_devices(sys: Syscalls, root: str, spec: Spec) -> None:
     if not any(m.destination.rstrip("/") == "/dev" for m in spec.mounts):
         return  # never write nodes into an image directory that might be the host's
     dev = resolve_in_root(root, "/dev")
+    in_userns = any(n.type == "user" and not n.path for n in spec.linux.namespaces)
     for name, (major, minor) in DEFAULT_DEVICES.items():
         path = posixpath.join(dev, name)
         if not os.path.lexists(path):
-            sys.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
+            if in_userns:  # mknod is refused in a user ns: bind the host's node (runc does too)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+                sys.mount(f"/dev/{name}", path, None, F.BIND)
+            else:
+                sys.mknod(path, stat.S_IFCHR | 0o666, os.makedev(major, minor))
     for name, target in DEV_SYMLINKS.items():
         path = posixpath.join(dev, name)
         if not os.path.lexists(path):

@@ -323,7 +323,8 @@ class Shim:
             if pid == 0:
                 return
             if pid == self.init_pid and self.exit is None:
-                self.exit = st.exit_status_from_wait(status, time.time_ns())
+                # OOMKilled as Docker: the OOM killer took any process of the cgroup
+                self.exit = st.exit_status_from_wait(status, time.time_ns(), self.cgroup.oom_kills() > 0)
                 continue
             for ex in self.execs.values():
                 if ex.pid == pid and ex.exit is None:

@@ -19,16 +19,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from dockyard.errors import InvalidArgument
-
-
-@dataclass(frozen=True, slots=True)
-class IdMap:
-    container_id: int
-    host_id: int
-    size: int
+from dockyard.oci.runtime import IdMapping as IdMap  # the spec's linux.uidMappings entries
 
 
 def parse_subid(text: str) -> list[tuple[str, int, int]]:
@@ -115,3 +108,36 @@ def enter_with_maps(unshare: callable, flags: int, uid_maps: Sequence[IdMap], gi
         raise OSError(1, "writing the user namespace's uid/gid maps failed")
     os.setresgid(0, 0, 0)  # root of the namespace = the first subordinate id on the host
     os.setresuid(0, 0, 0)
+
+
+def create_userns(unshare: callable, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> int:  # type: ignore[valid-type]
+    """A new user namespace with the maps, as an fd (O_CLOEXEC); the caller keeps its privileges.
+
+    A forked child unshares CLONE_NEWUSER; we (still privileged in the parent namespace) write
+    its maps and open ``/proc/<child>/ns/user``; the fd keeps the namespace alive after the
+    child exits. The fd serves both ``MOUNT_ATTR_IDMAP`` and ``setns``. Single-threaded callers only."""
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            os.close(ready_r)
+            os.close(done_w)
+            unshare(0x10000000)  # CLONE_NEWUSER
+            os.write(ready_w, b"u")
+            os.read(done_r, 1)  # EOF: the parent has what it needs
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(ready_w)
+    os.close(done_r)
+    try:
+        if os.read(ready_r, 1) != b"u":
+            raise OSError(1, "creating the user namespace failed")
+        write_maps(child, uid_maps, gid_maps)
+        return os.open(f"/proc/{child}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(ready_r)
+        os.close(done_w)
+        os.waitpid(child, 0)

@@ -53,8 +53,7 @@ def validate(spec: Spec) -> None:
             raise InvalidArgument(f"unknown namespace type {t!r}")
     if len(set(types)) != len(types):
         raise InvalidArgument("namespace listed twice")
-    if NS_USER in types:
-        raise InvalidArgument("user namespaces are not supported yet")
+    _validate_userns(spec, NS_USER in types)
     if NS_MOUNT not in types or any(n.type == NS_MOUNT and n.path for n in spec.linux.namespaces):
         # rootfs mounts must vanish with the container: they need a fresh mount ns.
         raise InvalidArgument("a new mount namespace is required")
@@ -106,6 +105,24 @@ def _validate_security(spec: Spec, namespaces: set[str]) -> None:
     for rule in spec.linux.resources.devices:
         if rule.type not in ("a", "c", "b") or not rule.access or set(rule.access) - set("rwm"):
             raise InvalidArgument(f"invalid device cgroup rule {rule}")
+
+
+def _validate_userns(spec: Spec, wanted: bool) -> None:
+    """A new user ns needs both maps, each mapping container root (runc's messages)."""
+    lx = spec.linux
+    if not wanted:
+        if lx.uid_mappings or lx.gid_mappings:
+            raise InvalidArgument("user namespaces need to be enabled to use uid/gid mappings")
+        return
+    if any(n.type == NS_USER and n.path for n in lx.namespaces):
+        raise InvalidArgument("joining an existing user namespace is not supported")
+    if not lx.uid_mappings or not lx.gid_mappings:
+        raise InvalidArgument("user namespaces enabled, but no uid/gid mappings found")
+    for what, maps in (("uid", lx.uid_mappings), ("gid", lx.gid_mappings)):
+        if len(maps) > 340 or any(m.size <= 0 or m.container_id < 0 or m.host_id < 0 for m in maps):
+            raise InvalidArgument(f"invalid {what} mappings")
+        if not any(m.container_id == 0 for m in maps):
+            raise InvalidArgument(f"{what} mappings do not map the container's root")
 
 
 _SYSCTL_KEY = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$")

@@ -342,3 +342,23 @@ def test_load_publishes_a_load_event(svc, seed_tar):
     event = sub.get(timeout=0)
     assert (event.type, event.action, dict(event.attributes)) == ("image", "load", {"name": "busybox:latest"})
     assert event.actor_id == svc.resolve("busybox").id
+
+
+def test_load_keeps_only_referenced_blobs_so_rmi_frees_all(svc, tmp_path):
+    l1 = layer(dir_("etc"), E("etc/one", data=b"1"))
+    src = tarfile.open(fileobj=io.BytesIO(image_archive([l1], ["orphans:1"])))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as out:  # plus what old docker save wrote beside the layers
+        for m in src.getmembers():
+            out.addfile(m, src.extractfile(m) if m.isfile() else None)
+        for name, body in ((f"{7:064x}/json", b'{"id": "x"}'), (f"{7:064x}/VERSION", b"1.0"), ("extra.bin", b"?")):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(body)
+            out.addfile(ti, io.BytesIO(body))
+    data = buf.getvalue()
+    svc.load(io.BytesIO(data))
+    stored = blobs(tmp_path)
+    assert len(stored) == 3  # config, layer, generated manifest
+    assert not {hashlib.sha256(b).hexdigest() for b in (b'{"id": "x"}', b"1.0", b"?")} & set(stored)
+    svc.remove("orphans:1")
+    assert blobs(tmp_path) == []

@@ -129,3 +129,34 @@ def test_loopback_only_transport_refuses_redirect_targets():
 
     with _pytest.raises(Unavailable, match="loopback"):
         Transport(loopback_only=True).open(HttpRequest("GET", "https://storage.example.com/blob", {}))
+
+
+def test_tls_contexts_verify_except_where_plain_http_is_allowed(tmp_path) -> None:
+    import ssl
+    import subprocess
+
+    from dockyard.registry.client.transport import Transport, _describe
+
+    host_dir = tmp_path / "reg.example:5000"
+    host_dir.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k"),
+                    "-out", str(host_dir / "ca.crt"), "-days", "1", "-subj", "/CN=unit-ca"], check=True,
+                   capture_output=True, timeout=60)
+    t = Transport(tmp_path, insecure=("10.1.0.0/16",))
+    secure = t.ssl_context("reg.example:5000")
+    assert secure.verify_mode == ssl.CERT_REQUIRED and secure.check_hostname
+    assert any(dict(x[0] for x in c["subject"]).get("commonName") == "unit-ca" for c in secure.get_ca_certs())
+    assert t.ssl_context("127.0.0.1:5000").verify_mode == ssl.CERT_NONE  # Docker's InsecureSkipVerify
+    assert t.ssl_context("10.1.2.3:443").verify_mode == ssl.CERT_NONE
+    assert t.ssl_context("reg.other").verify_mode == ssl.CERT_REQUIRED
+    unknown = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    unknown.verify_code, unknown.verify_message = 20, "unable to get local issuer certificate"
+    assert _describe(unknown) == "x509: certificate signed by unknown authority"
+
+
+def test_tag_list_pages_follow_link_next() -> None:
+    from dockyard.registry.client.resolver import _next_link
+
+    assert _next_link('</v2/x/tags/list?n=2&last=b>; rel="next"') == "/v2/x/tags/list?n=2&last=b"
+    assert _next_link('<https://h/a>; rel="prev", <https://h/b>; rel="next"') == "https://h/b"
+    assert _next_link("") is None

@@ -84,7 +84,7 @@ def test_v2_enables_controllers_top_down(tmp_path: Path) -> None:
     (root / "dockyard").mkdir()
     (root / "dockyard" / "cgroup.controllers").write_text("cpu memory pids\n")
     cg.create()
-    assert (root / "cgroup.subtree_control").read_text() == "+cpu +memory +pids"
+    assert (root / "cgroup.subtree_control").read_text() == "+cpu +cpuset +io +memory +pids"
     assert (root / "dockyard/cgroup.subtree_control").read_text() == "+cpu +memory +pids"
     cg.apply(Resources(memory_limit=1 << 20, pids_limit=-1, cpu_shares=1024))
     assert (cg.path / "memory.max").read_text() == str(1 << 20)

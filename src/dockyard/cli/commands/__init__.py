@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-import os
-
 # Annotations only: importing typing costs the CLI ~3 ms per command.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from .parser import Parser as Parser
 
 
 class UsageError(Exception):
     """Bad flags or arguments (docker exits 125 for these)."""
 
 
-def _formatter(prog: str) -> argparse.HelpFormatter:
-    # argparse's default formatter imports shutil for the terminal width on
-    # every add_argument (~2 ms of each command's start-up); os has it too.
-    try:
-        width = os.get_terminal_size().columns
-    except OSError:
-        width = 80
-    return argparse.HelpFormatter(prog, width=max(width - 2, 20))
+def __getattr__(name: str) -> object:
+    # ``Parser`` (argparse + gettext + locale, a few ms) only when a command builds one:
+    # ``exec`` parses its common forms with ``cli/quickflags.py`` instead.
+    if name == "Parser":
+        from .parser import Parser
 
-
-class Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, with docker's wording."""
-
-    def __init__(self, prog: str, description: str = "", *, hostname_flag: bool = False) -> None:
-        # run/create use -h for --hostname, as docker does; --help still works.
-        super().__init__(prog=f"dockyard {prog}", description=description, add_help=False,
-                         formatter_class=_formatter)
-        if hostname_flag:
-            self.add_argument("--help", action="help", help="Print usage")
-        else:
-            self.add_argument("-h", "--help", action="help", help="Print usage")
-
-    def error(self, message: str) -> NoReturn:
-        if message.startswith("unrecognized arguments: "):
-            message = "unknown flag: " + message.split(": ", 1)[1]
-        raise UsageError(f"dockyard: {message}")
+        return Parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

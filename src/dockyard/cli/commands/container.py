@@ -35,6 +35,7 @@ def _add_create_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cap-add", action="append", default=[])
     p.add_argument("--cap-drop", action="append", default=[])
     p.add_argument("--privileged", action="store_true")
+    p.add_argument("--userns", default="")
     p.add_argument("--read-only", action="store_true")
     p.add_argument("--security-opt", action="append", default=[])
     p.add_argument("--sysctl", action="append", default=[])
@@ -44,6 +45,9 @@ def _add_create_flags(p: argparse.ArgumentParser) -> None:
     from dockyard.cli import mountspecs
 
     mountspecs.add_flags(p)
+    from dockyard.cli import resourcespecs
+
+    resourcespecs.add_flags(p)
     p.add_argument("--pull", default="missing")
     p.add_argument("--platform", default=os.environ.get("DOCKER_DEFAULT_PLATFORM", ""))
     p.add_argument("image")
@@ -69,7 +73,7 @@ def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -
             labels=args.label, auto_remove=args.auto_remove, detach=detach, tty=args.tty,
             interactive=args.interactive, attach=args.attach, init=args.init, cap_add=args.cap_add, cap_drop=args.cap_drop,
             privileged=args.privileged, read_only=args.read_only, security_opt=security_opt,
-            systempaths_unconfined=unconfined_paths, sysctl=args.sysctl,
+            systempaths_unconfined=unconfined_paths, sysctl=args.sysctl, userns=args.userns,
         )
         body = specs.create_body(opts, os.environ)
         from dockyard.cli import netspecs
@@ -78,6 +82,9 @@ def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -
         from dockyard.cli import mountspecs
 
         mountspecs.apply_args(body, args)
+        from dockyard.cli import resourcespecs
+
+        resourcespecs.apply_args(body, args)
     except (specs.SpecError, ValueError) as exc:
         return "", _run_error(str(exc), command, 125, daemon=False)
     policy = args.pull

@@ -48,11 +48,11 @@ def pull(ctx: Any, argv: list[str]) -> int:
     p.add_argument("--disable-content-trust", action="store_true")
     p.add_argument("image")
     args = p.parse_args(argv)
-    if args.all_tags:
-        raise UsageError("dockyard: --all-tags is not supported yet")
     from dockyard.cli.progress import StreamError
     from dockyard.core.reference import parse
 
+    if args.all_tags:
+        return _pull_all_tags(ctx, args.image, args.platform, args.quiet)
     if not args.quiet and ":" not in args.image.rsplit("/", 1)[-1] and "@" not in args.image:
         print("Using default tag: latest")
     parse(args.image)  # Docker's reference errors before anything is sent
@@ -62,6 +62,23 @@ def pull(ctx: Any, argv: list[str]) -> int:
         sys.stderr.write(f"{exc}\n")
         return 1
     print(name)
+    return 0
+
+
+def _pull_all_tags(ctx: Any, image: str, platform: str, quiet: bool) -> int:
+    from dockyard.cli.commands.registry_auth import auth_header
+    from dockyard.cli.progress import StreamError
+    from dockyard.core.reference import parse
+
+    ref = parse(image, default_tag=False)
+    if ref.tag or ref.digest:
+        raise UsageError("dockyard: tag can't be used with --all-tags/-a")
+    try:
+        _render(ctx.api.pull(ref.name, platform=platform, auth=auth_header(image), all_tags=True), quiet)
+    except StreamError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    print(ref.name)
     return 0
 
 

@@ -11,14 +11,14 @@ catches them for every client, we stop reading at once).
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import sys
-import threading
 
 from dockyard.errors import EngineError
 
-from . import Parser, UsageError
+from . import UsageError
+
+# signal, threading, socket, argparse and the terminal module load only when a session needs
+# them: a plain ``exec C true`` is measured against the docker CLI (bench/exec_bench.py).
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,9 +39,8 @@ def session(attached: Any, *, stdin: bool, tty: bool, detach_keys: str = "",
             resize: Callable[[int, int], None] | None = None) -> bool:
     """Run the streams until the daemon ends them; True when the user typed the detach keys."""
     from dockyard.client.streams import copy_to_fds
-    from dockyard.cli.terminal import RawTerminal, watch_size
 
-    detached = threading.Event()
+    detached: list[bool] = []  # set by the stdin thread
     proxy = None
     if tty and stdin:
         from dockyard.wire.detachkeys import DEFAULT, EscapeProxy, parse
@@ -60,8 +59,8 @@ def session(attached: Any, *, stdin: bool, tty: bool, detach_keys: str = "",
                 if data:
                     attached.sock.sendall(data)
                 if proxy is not None and proxy.detached:
-                    detached.set()
-                    attached.sock.shutdown(socket.SHUT_RDWR)  # the output loop ends at once
+                    detached.append(True)
+                    attached.sock.shutdown(2)  # SHUT_RDWR: the output loop ends at once
                     return
                 if not data and (proxy is None or not proxy.detached):
                     attached.close_write()
@@ -69,10 +68,14 @@ def session(attached: Any, *, stdin: bool, tty: bool, detach_keys: str = "",
             except OSError:
                 return
 
+    if tty:
+        from dockyard.cli.terminal import RawTerminal, watch_size
     with RawTerminal(0) if tty and stdin else _Nothing():
         stop_watch = watch_size(resize) if tty and resize is not None and os.isatty(1) else None
         try:
             if stdin:
+                import threading
+
                 threading.Thread(target=pump_stdin, daemon=True, name="stdin").start()
             else:
                 attached.close_write()
@@ -83,7 +86,7 @@ def session(attached: Any, *, stdin: bool, tty: bool, detach_keys: str = "",
         finally:
             if stop_watch is not None:
                 stop_watch()
-    return detached.is_set()
+    return bool(detached)
 
 
 class _Nothing:
@@ -96,6 +99,8 @@ class _Nothing:
 
 def proxy_signals(kill: Callable[[int], None]) -> Callable[[], None]:
     """Forward every catchable signal to the container; returns the function that stops it."""
+    import signal
+
     previous: dict[int, Any] = {}
 
     def forward(signum: int, _frame: object) -> None:
@@ -120,6 +125,8 @@ def proxy_signals(kill: Callable[[int], None]) -> Callable[[], None]:
 
 
 def attach(ctx: Any, argv: list[str]) -> int:
+    from . import Parser
+
     p = Parser("attach", "Attach local standard input, output, and error streams to a running container")
     p.add_argument("--detach-keys", default="")
     p.add_argument("--no-stdin", action="store_true")
@@ -155,7 +162,32 @@ def attach(ctx: Any, argv: list[str]) -> int:
     return int(waiter.result().get("StatusCode", 0))
 
 
-def exec_(ctx: Any, argv: list[str]) -> int:
+class _ExecArgs:
+    def __init__(self, values: dict[str, Any], positionals: list[str]) -> None:
+        self.__dict__.update(values)
+        self.container, self.command = positionals[0], positionals[1:]
+
+
+_EXEC_FLAGS = None
+
+
+def _parse_exec(argv: list[str]) -> Any:
+    """The common forms by hand (quickflags); argparse for --help and every error."""
+    global _EXEC_FLAGS
+    from dockyard.cli import quickflags
+
+    if _EXEC_FLAGS is None:
+        _EXEC_FLAGS = quickflags.FlagSpec(
+            bools={"-d": "detach", "--detach": "detach", "-i": "interactive", "--interactive": "interactive",
+                   "--privileged": "privileged", "-t": "tty", "--tty": "tty"},
+            values={"--detach-keys": "detach_keys", "-e": "env", "--env": "env", "--env-file": "env_file",
+                    "-u": "user", "--user": "user", "-w": "workdir", "--workdir": "workdir"},
+            lists=frozenset({"env", "env_file"}))
+    quick = quickflags.parse(_EXEC_FLAGS, argv)
+    if quick is not None and len(quick[1]) >= 2:
+        return _ExecArgs(*quick)
+    from . import Parser
+
     p = Parser("exec", "Execute a command in a running container")
     p.add_argument("-d", "--detach", action="store_true")
     p.add_argument("--detach-keys", default="")
@@ -168,20 +200,12 @@ def exec_(ctx: Any, argv: list[str]) -> int:
     p.add_argument("-w", "--workdir", default="")
     p.add_argument("container")
     p.add_argument("command", nargs="+")  # argparse stops at the first positional after the container
-    args = p.parse_args(_split_at_command(argv))
-    from dockyard.cli import specs
+    return p.parse_args(_split_at_command(argv))
 
-    env: list[str] = []
-    try:
-        for path in args.env_file:
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    env += specs.parse_env_file(fh.read(), os.environ.get)
-            except OSError as exc:
-                raise specs.SpecError(f"open {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
-        env += specs.env_from_flags(args.env, os.environ.get)
-    except specs.SpecError as exc:
-        raise UsageError(f"dockyard: {exc}") from None
+
+def exec_(ctx: Any, argv: list[str]) -> int:
+    args = _parse_exec(argv)
+    env = _exec_env(args.env_file, args.env) if args.env_file or args.env else []
     if args.tty and args.interactive and not args.detach and not os.isatty(0):
         return not_a_tty_error()
     api = ctx.api
@@ -201,6 +225,23 @@ def exec_(ctx: Any, argv: list[str]) -> int:
         attached.close()
     code = api.exec_inspect(exec_id).get("ExitCode")
     return int(code) if code is not None else 0
+
+
+def _exec_env(env_files: list[str], flags: list[str]) -> list[str]:
+    from dockyard.cli import specs
+
+    env: list[str] = []
+    try:
+        for path in env_files:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    env += specs.parse_env_file(fh.read(), os.environ.get)
+            except OSError as exc:
+                raise specs.SpecError(f"open {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
+        env += specs.env_from_flags(flags, os.environ.get)
+    except specs.SpecError as exc:
+        raise UsageError(f"dockyard: {exc}") from None
+    return env
 
 
 def _split_at_command(argv: list[str]) -> list[str]:

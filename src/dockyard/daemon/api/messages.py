@@ -121,3 +121,6 @@ class RawConnection(Protocol):
 class HijackResponse:
     run: Callable[[RawConnection], None]
     content_type: str = RAW_STREAM
+    # A protocol switch of its own (websocket attach): this status line and these headers
+    # instead of Docker's ``101 UPGRADED`` / ``Upgrade: tcp``.
+    switch: tuple[str, list[tuple[str, str]]] | None = None

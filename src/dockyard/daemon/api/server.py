@@ -376,7 +376,10 @@ class ApiServer:
         body.drain()
         buffered, _ = wire.h11.trailing_data
         lines = []
-        if req.wants_upgrade:
+        if resp.switch is not None:
+            lines.append(resp.switch[0])
+            lines += [f"{k}: {v}" for k, v in resp.switch[1]]
+        elif req.wants_upgrade:
             lines.append("HTTP/1.1 101 UPGRADED")
             lines += [f"Content-Type: {resp.content_type}", "Connection: Upgrade", "Upgrade: tcp"]
         else:

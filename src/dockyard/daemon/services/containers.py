@@ -57,7 +57,7 @@ DEFAULT_STOP_TIMEOUT = 10
 # HostConfig resources ``update`` accepts (those our cgroups apply so far are
 # Memory, PidsLimit and CpuShares; the rest are recorded for inspect).
 _UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "PidsLimit", "CpuShares", "CpuPeriod",
-              "CpuQuota", "NanoCpus", "BlkioWeight")
+              "CpuQuota", "NanoCpus", "BlkioWeight", "CpusetCpus", "CpusetMems")
 
 
 class ResolvedImage(Protocol):
@@ -90,6 +90,7 @@ class ContainerPaths:
     security: SecurityDefaults = SecurityDefaults()  # daemon-wide security defaults + host facts
     init_path: str = "/usr/bin/tini-static"  # --init: bind-mounted as /sbin/docker-init (dockyardd --init-path)
     init_default: bool = False  # dockyardd --init: HostConfig.Init null means this
+    userns: Any = None  # dockyardd --userns-remap: a daemon.usernsremap.Remap
 
 
 class AttachStream:
@@ -202,9 +203,13 @@ class ContainerService:
                 self._volumes.claim(config)
         except BaseException:
             self._purge(id, publish=False)
+            if self._volumes is not None:  # anonymous volumes claimed for it go too: nothing left behind
+                self._volumes.forget(config, True)
             raise
         self._publish(ContainerRecord(config, ContainerState()), "create")
-        return {"Id": id, "Warnings": []}
+        from dockyard.daemon import resources
+
+        return {"Id": id, "Warnings": resources.validate(config.host_config_json, resources.HostFacts.probe())}
 
     # ------------------------------------------------------------ start
     def start(self, ref: str) -> None:
@@ -228,6 +233,16 @@ class ContainerService:
         spec = build_spec(cfg, user, self._files(id), cgroup_parent=self._paths.cgroup_parent,
                           sec=self._paths.security, network_ns=netns,
                           init_binary=init_binary(cfg.host_config_json, self._paths.init_path, self._paths.init_default))
+        from dockyard.daemon.resources import with_resources
+
+        spec = with_resources(spec, cfg.host_config_json)  # limits, ulimits, shm size, --device
+        if self._paths.userns is not None:  # --userns-remap (daemon/usernsremap.py)
+            from dockyard.daemon.usernsremap import apply, own_files
+
+            spec = apply(spec, cfg.host_config_json, self._paths.userns)
+            if spec.linux.uid_mappings:
+                files = self._files(id)
+                own_files(self._paths.userns, (files.hostname, files.hosts, files.resolv_conf), (self._dir(id),))
         mounts = [Mount.from_json(m) for m in json.loads((self._dir(id) / "rootfs.json").read_text())]
         if self._volumes is not None and cfg.mounts:
             from dockyard.daemon.specmounts import with_user_mounts
@@ -613,16 +628,20 @@ class ContainerService:
                     raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled "
                                           "for the container")
                 host["RestartPolicy"] = policy.to_json()
-            resources = {k: v for k, v in body.items() if k in _UPDATABLE and v is not None}
+            # the docker CLI sends every field, 0/"" meaning "leave as is" (PidsLimit only when set)
+            resources = {k: v for k, v in body.items()
+                         if k in _UPDATABLE and v is not None and (v not in (0, "") or k == "PidsLimit")}
             for key, value in resources.items():
-                if not isinstance(value, int) or isinstance(value, bool):
+                if key.startswith("Cpuset"):
+                    if not isinstance(value, str):
+                        raise InvalidArgument(f"invalid JSON: {key} must be a string")
+                elif not isinstance(value, int) or isinstance(value, bool):
                     raise InvalidArgument(f"invalid JSON: {key} must be an integer")
             host.update(resources)
             if rec.state.status in (Status.RUNNING, Status.PAUSED) and resources:
-                self._runtime.update(id, oci.Resources(
-                    memory_limit=resources.get("Memory") or None,
-                    pids_limit=resources.get("PidsLimit"),
-                    cpu_shares=resources.get("CpuShares") or None))
+                from dockyard.daemon.resources import update_resources
+
+                self._runtime.update(id, update_resources(resources, host))
             from dataclasses import replace
 
             self._store.save_config(id, replace(rec.config, host_config_json=host))

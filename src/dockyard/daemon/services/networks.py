@@ -46,6 +46,7 @@ class NetworkConfig:
     bip: str = ""  # "172.17.0.1/16": the default bridge's gateway/subnet
     host_resolv_conf: Path = Path("/etc/resolv.conf")
     host_routes: Path = Path("/proc/net/route")
+    dns: tuple[str, ...] = ()  # dockyardd --dns: instead of the host's resolvers, for containers and forwarding
 
 
 def host_routes(text: str) -> list[ipam.IPv4Net]:
@@ -109,6 +110,8 @@ class NetworkService:
         return ipam.Pool(net.subnet, net.gateway, net.ip_range)
 
     def upstreams(self) -> tuple[str, ...]:
+        if self._cfg.dns:
+            return self._cfg.dns
         try:
             return dnsfiles.upstream_servers(self._cfg.host_resolv_conf.read_text())
         except OSError:
@@ -510,7 +513,7 @@ class NetworkService:
         hosts = dnsfiles.hosts_file(config.hostname, domainname=config.domainname,
                                     addresses=[e.ip for e in eps],
                                     extra=netmode.parse_extra_hosts(host.get("ExtraHosts"), gw), links=links)
-        resolv = dnsfiles.resolv_conf(host_resolv, nameservers=host.get("Dns") or (),
+        resolv = dnsfiles.resolv_conf(host_resolv, nameservers=host.get("Dns") or self._cfg.dns,
                                       search=host.get("DnsSearch") or (), options=host.get("DnsOptions") or (),
                                       embedded_dns=user_net.gateway if user_net else "")
         for path, text in ((files.hosts, hosts), (files.resolv_conf, resolv)):
@@ -526,7 +529,7 @@ class NetworkService:
         if mode.kind in ("host", "none"):
             pairs = [(self._find(mode.kind), EndpointRecord(config.id, "", ""))]
         return models.network_settings(pairs, config.id, portmap.ports_json(bindings, exposed) if running else {},
-                                       sandbox_key="")
+                                       sandbox_key="", dns_names=lambda ep: dns_names(config, ep))
 
     def summary(self, config: ContainerConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         eps = self._store.endpoints(container_id=config.id)
@@ -535,24 +538,43 @@ class NetworkService:
         nets = {}
         for e in eps:
             net = self._store.get(e.network_id)
-            nets[net.name] = models.endpoint_settings(net, e, config.id)
+            nets[net.name] = models.endpoint_settings(net, e, config.id, dns_names(config, e))
         return portmap.summary_ports(bindings, exposed), nets
 
     # ------------------------------------------------------------ embedded DNS
     def dns_lookup(self, network_id: str, name: str) -> tuple[str, ...] | None:
+        """Addresses of ``name`` on one network (container name, aliases,
+        short id, hostname: the endpoint's DNSNames); None: not ours."""
         name = name.lower()
         found: list[str] = []
+        for ep, rec in self._members(network_id):
+            if name in (n.lower() for n in dns_names(rec.config, ep)):
+                found.append(ep.ip)
+        return tuple(found) if found else None
+
+    def dns_reverse(self, network_id: str, ip: str) -> str | None:
+        """PTR: the name of the container at ``ip`` on this network, as
+        Docker answers it: ``<container name>.<network name>``."""
+        for ep, rec in self._members(network_id):
+            if ep.ip == ip:
+                return f"{rec.name}.{self._store.get(network_id).name}"
+        return None
+
+    def _members(self, network_id: str) -> list[tuple[EndpointRecord, ContainerRecord]]:
+        out = []
         for ep in self._store.endpoints(network_id=network_id):
             if not ep.ip:
                 continue
             try:
-                rec: ContainerRecord = self._containers.get(ep.container_id)
+                out.append((ep, self._containers.get(ep.container_id)))
             except NotFound:
                 continue
-            names = {rec.name.lower(), rec.id[:12], *(a.lower() for a in ep.aliases)}
-            if name in names:
-                found.append(ep.ip)
-        return tuple(found) if found else None
+        return out
+
+
+def dns_names(config: ContainerConfig, ep: EndpointRecord) -> list[str]:
+    """Docker's DNSNames: name, aliases, short id, hostname; no duplicates."""
+    return list(dict.fromkeys(n for n in (config.name, *ep.aliases, config.id[:12], config.hostname) if n))
 
 
 class _PortAllocated(Internal):
@@ -579,4 +601,4 @@ def _matches(net: NetworkRecord, filters: Mapping[str, list[str]]) -> bool:
     return True
 
 
-__all__ = ["NetworkConfig", "NetworkService", "host_routes"]
+__all__ = ["NetworkConfig", "NetworkService", "dns_names", "host_routes"]

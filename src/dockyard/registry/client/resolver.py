@@ -35,7 +35,8 @@ class RegistryRemotes:
 
     def __init__(self, config: RegistryConfig = RegistryConfig(), transport: Transport | None = None) -> None:
         self.config = config
-        self.transport = transport or Transport(config.certs_dir)
+        self.transport = transport or Transport(config.certs_dir, loopback_only=config.loopback_only,
+                                                    insecure=config.insecure)
         self._good: dict[str, str] = {}  # domain -> base URL that answered last time
         self._lock = threading.Lock()
 
@@ -102,6 +103,10 @@ class RegistryResolver:
             except TransportError as exc:
                 last = last if isinstance(last, NotFound) else exc  # HTTPS refused: maybe plain HTTP
                 continue
+            except InvalidArgument:
+                if isinstance(last, TransportError) and last.tls and base.startswith("http://"):
+                    raise last from None  # plain HTTP to a TLS-only server: the TLS failure is the story
+                raise
             except NotFound as exc:
                 if base not in self._remotes.config.mirrors:
                     raise  # the registry itself says no
@@ -145,6 +150,45 @@ class RegistryResolver:
             self._manifests[got] = data
         return oci.Descriptor(media, got, len(data))
 
+    def tags(self, ref: Reference) -> list[str]:
+        """``GET /v2/<name>/tags/list``, following ``Link: <...>; rel="next"`` pages."""
+        last: EngineError | None = None
+        for base in self._remotes.bases(ref.domain, push=False):
+            try:
+                return self._tags_at(self._session(base), ref)
+            except TransportError as exc:
+                last = exc
+            except NotFound as exc:
+                if base not in self._remotes.config.mirrors:
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    def _tags_at(self, s: Session, ref: Reference) -> list[str]:
+        import json
+
+        path: str | None = f"/v2/{ref.path}/tags/list"
+        scopes = (repository_scope(ref.path, "pull"),)
+        out: list[str] = []
+        for _ in range(_MAX_TAG_PAGES):
+            if path is None:
+                break
+            raw = s.request("GET", path, scopes=scopes)
+            if raw.status == 404:
+                raw.close()
+                raise NotFound(f"repository {ref.familiar_name()} not found: does not exist or no pull access")
+            check(raw, f"GET {s.url(path)}")
+            body = raw.read_all(MANIFEST_LIMIT)
+            raw.close()
+            try:
+                got = json.loads(body).get("tags") or []
+            except (ValueError, AttributeError):
+                raise InvalidArgument(f"invalid tags list from {s.url(path)}") from None
+            out += [t for t in got if isinstance(t, str)]
+            path = _next_link(raw.headers.get("link", ""))
+        return out
+
     def _base_for(self, ref: Reference, push: bool) -> str:
         with self._lock:
             chosen = self._chosen.get(ref.name)
@@ -168,6 +212,18 @@ class RegistryResolver:
             return RegistryPusher(s, ref.path)
         assert last is not None
         raise last
+
+
+_MAX_TAG_PAGES = 100
+
+
+def _next_link(link: str) -> str | None:
+    """The target of ``<url>; rel="next"`` (RFC 5988, as the distribution spec paginates)."""
+    for part in link.split(","):
+        target, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", "") and target.strip().startswith("<"):
+            return target.strip()[1:-1]
+    return None
 
 
 def _media_type(content_type: str) -> str:

@@ -8,7 +8,9 @@ the ``Authorization`` header is dropped when a redirect leaves the host.
 
 TLS trust follows Docker: the system roots, plus for ``host[:port]`` every
 ``*.crt`` in ``<certs.d>/<host[:port]>/`` as an extra CA and each
-``*.cert``/``*.key`` pair there as a client certificate.  Socket and TLS
+``*.cert``/``*.key`` pair there as a client certificate.  Hosts where plain
+HTTP is allowed (loopback, ``insecure-registries``) get HTTPS without
+certificate verification first, as Docker's ``InsecureSkipVerify``.  Socket and TLS
 failures become ``Unavailable`` (transient: the caller may retry).
 """
 
@@ -24,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from dockyard.errors import InvalidArgument, Unavailable
 
 from .auth import HttpRequest
-from .hosts import is_loopback
+from .hosts import RegistryConfig, is_insecure, is_loopback
 
 USER_AGENT = "dockyard/0.1 (registry client)"
 _MAX_REDIRECTS = 5
@@ -87,8 +89,9 @@ class RawResponse:
 
 class Transport:
     def __init__(self, certs_dir: Path | None = None, timeout: float = 60.0, max_idle: int = 8,
-                 *, loopback_only: bool = False) -> None:
+                 *, loopback_only: bool = False, insecure: tuple[str, ...] = ()) -> None:
         self.certs_dir = certs_dir
+        self._insecure = RegistryConfig(insecure=insecure)
         self.loopback_only = loopback_only  # checked on every request, redirects included
         self.timeout = timeout
         self._max_idle = max_idle
@@ -97,22 +100,28 @@ class Transport:
         self._contexts: dict[str, ssl.SSLContext] = {}
 
     def ssl_context(self, host: str) -> ssl.SSLContext:
+        d = self.certs_dir / host if self.certs_dir else None
+        # Keyed by the directory's mtime: certificates added or removed take
+        # effect on the next connection, as Docker reads certs.d per pull.
+        key = f"{host}@{_mtime(d)}"
         with self._lock:
-            ctx = self._contexts.get(host)
+            ctx = self._contexts.get(key)
         if ctx is not None:
             return ctx
         ctx = ssl.create_default_context()
-        d = self.certs_dir / host if self.certs_dir else None
+        if is_insecure(host, self._insecure):
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
         if d is not None and d.is_dir():
             for ca in sorted(d.glob("*.crt")):
                 ctx.load_verify_locations(cafile=str(ca))
             for cert in sorted(d.glob("*.cert")):
-                key = cert.with_suffix(".key")
-                if not key.exists():
-                    raise InvalidArgument(f"missing key {key.name} for client certificate {cert.name}")
-                ctx.load_cert_chain(str(cert), str(key))
+                keyfile = cert.with_suffix(".key")
+                if not keyfile.exists():
+                    raise InvalidArgument(f"missing key {keyfile.name} for client certificate {cert.name}")
+                ctx.load_cert_chain(str(cert), str(keyfile))
         with self._lock:
-            self._contexts[host] = ctx
+            self._contexts[key] = ctx
         return ctx
 
     def open(self, request: HttpRequest) -> RawResponse:
@@ -199,13 +208,36 @@ def _describe(exc: BaseException) -> str:
         return "i/o timeout"
     if isinstance(exc, ConnectionRefusedError):
         return "connect: connection refused"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _x509(exc)
     if isinstance(exc, ssl.SSLError):
         if exc.reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE"):  # OpenSSL's reason code
             return "http: server gave HTTP response to HTTPS client"
+        reason = (exc.reason or "").lower()
+        if reason.startswith(("sslv3_alert_", "tlsv1_alert_")):  # the peer refused us (Go's wording)
+            return "remote error: tls: " + reason.split("_alert_", 1)[1].replace("_", " ")
         return f"tls: {exc.reason or exc}".lower()
     if isinstance(exc, http.client.IncompleteRead):
         return "unexpected EOF"
     return str(exc) or type(exc).__name__
+
+
+def _mtime(d: Path | None) -> int:
+    try:
+        return d.stat().st_mtime_ns if d is not None else 0
+    except OSError:
+        return 0
+
+
+def _x509(exc: ssl.SSLCertVerificationError) -> str:
+    """Go's crypto/x509 wording for OpenSSL's verify codes (what Docker prints)."""
+    if exc.verify_code in (18, 19, 20, 21):  # self-signed / unknown issuer
+        return "x509: certificate signed by unknown authority"
+    if exc.verify_code == 10:
+        return "x509: certificate has expired or is not yet valid"
+    if exc.verify_code == 62:
+        return "x509: certificate is not valid for this host"
+    return f"x509: {exc.verify_message}"
 
 
 __all__ = ["RawResponse", "Transport", "TransportError"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dockyard.errors import RuntimeFailure
 from dockyard.oci.runtime import Resources
-from dockyard.runtime.cgroups import freezer
+from dockyard.runtime.cgroups import freezer, limits
 from dockyard.runtime.cgroups.base import RmdirFn, kill_all, read_pids, remove_dirs, write
 
 
@@ -40,14 +40,21 @@ class CgroupV1:
                 d.mkdir(parents=True, exist_ok=True)
 
     def apply(self, resources: Resources) -> None:
-        mem, pids, cpu = self._dir_for("memory"), self._dir_for("pids"), self._dir_for("cpu")
-        if resources.memory_limit is not None and mem is not None:
-            write(mem / "memory.limit_in_bytes", str(resources.memory_limit))
-        if resources.pids_limit is not None and pids is not None:
-            limit = resources.pids_limit
-            write(pids / "pids.max", "max" if limit <= 0 else str(limit))
-        if resources.cpu_shares is not None and cpu is not None and resources.cpu_shares > 0:
-            write(cpu / "cpu.shares", str(resources.cpu_shares))
+        mem = self._dir_for("memory")
+        current = None
+        if mem is not None and resources.memory_swap:
+            try:
+                current = int((mem / "memory.limit_in_bytes").read_text())
+            except (OSError, ValueError):
+                pass
+        for controller, name, value in limits.v1_writes(resources, current):
+            d = self._dir_for(controller)
+            if d is not None:
+                write(d / name, value)
+
+    def oom_kills(self) -> int:
+        d = self._dir_for("memory")
+        return 0 if d is None else limits.oom_kills(d, "v1")
 
     def add_process(self, pid: int) -> None:
         for d in self.dirs.values():

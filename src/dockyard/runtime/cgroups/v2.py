@@ -12,15 +12,13 @@ import signal
 from pathlib import Path
 
 from dockyard.oci.runtime import Resources
-from dockyard.runtime.cgroups import freezer
+from dockyard.runtime.cgroups import freezer, limits
 from dockyard.runtime.cgroups.base import RmdirFn, kill_all, read_pids, remove_dirs, write
 
-WANTED = ("cpu", "memory", "pids")
+WANTED = ("cpu", "cpuset", "io", "memory", "pids")
 
 
-def shares_to_weight(shares: int) -> int:
-    """cpu.shares [2, 262144] -> cpu.weight [1, 10000] (the runc/crun conversion)."""
-    return 1 + ((shares - 2) * 9999) // 262142
+shares_to_weight = limits.shares_to_weight
 
 
 class CgroupV2:
@@ -48,14 +46,11 @@ class CgroupV2:
             level.mkdir(exist_ok=True)
 
     def apply(self, resources: Resources) -> None:
-        if resources.memory_limit is not None:
-            limit = resources.memory_limit
-            write(self.path / "memory.max", "max" if limit < 0 else str(limit))
-        if resources.pids_limit is not None:
-            limit = resources.pids_limit
-            write(self.path / "pids.max", "max" if limit <= 0 else str(limit))
-        if resources.cpu_shares:
-            write(self.path / "cpu.weight", str(shares_to_weight(resources.cpu_shares)))
+        for _controller, name, value in limits.v2_writes(resources):
+            write(self.path / name, value)
+
+    def oom_kills(self) -> int:
+        return limits.oom_kills(self.path, "v2")
 
     def add_process(self, pid: int) -> None:
         write(self.path / "cgroup.procs", str(pid))

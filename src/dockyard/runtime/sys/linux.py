@@ -93,6 +93,9 @@ class LinuxSyscalls:
         finally:
             os.close(fd)
 
+    def idmap_bind(self, path: str, userns_fd: int) -> None:
+        idmap_bind(path, userns_fd)
+
     def mount(self, source: str | None, target: str, fstype: str | None,
               flags: MountFlag, data: str | None = None) -> None:
         ret = _libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(int(flags)), _b(data))
@@ -228,3 +231,35 @@ def bpf(cmd: int, attr: bytes) -> int:
     ret = _libc.syscall(ctypes.c_long(_SYS_BPF), ctypes.c_int(cmd), buf, ctypes.c_uint(len(attr)))
     _check(ret, f"bpf(cmd={cmd})")
     return int(ret)
+
+
+# Idmapped mounts (Linux 5.12+): open_tree + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
+# The syscall numbers of the new mount API are the same on every arch.
+_SYS_OPEN_TREE, _SYS_MOVE_MOUNT, _SYS_MOUNT_SETATTR = 428, 429, 442
+_OPEN_TREE_CLONE = 1
+_AT_EMPTY_PATH = 0x1000
+_MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOUNT_ATTR_IDMAP = 0x00100000
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def idmap_bind(path: str, userns_fd: int) -> None:
+    """Mount an idmapped clone of the mount at ``path`` over ``path`` (in the caller's mount ns).
+
+    Files owned by id k on disk then appear as the userns's mapping of k (0 -> its root)."""
+    tree = _libc.syscall(ctypes.c_long(_SYS_OPEN_TREE), ctypes.c_int(-100), _b(path),
+                         ctypes.c_uint(_OPEN_TREE_CLONE | os.O_CLOEXEC))
+    _check(tree, f"open_tree {path}", path)
+    try:
+        attr = _MountAttr(MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
+        _check(_libc.syscall(ctypes.c_long(_SYS_MOUNT_SETATTR), ctypes.c_int(tree), b"",
+                             ctypes.c_uint(_AT_EMPTY_PATH), ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+               f"mount_setattr(MOUNT_ATTR_IDMAP) {path}", path)
+        _check(_libc.syscall(ctypes.c_long(_SYS_MOVE_MOUNT), ctypes.c_int(tree), b"", ctypes.c_int(-100), _b(path),
+                             ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH)), f"move_mount {path}", path)
+    finally:
+        os.close(tree)

@@ -42,6 +42,9 @@ class RecordingSyscalls:
             target = os.readlink(target)
         self._record("mount", source, target, fstype, flags, data)
 
+    def idmap_bind(self, path: str, userns_fd: int) -> None:
+        self._record("idmap_bind", path, userns_fd)
+
     def umount2(self, target: str, flags: int = 0) -> None:
         self._record("umount2", target, flags)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from dockyard.core.networks import EndpointRecord, NetworkRecord
 
@@ -26,8 +26,10 @@ def network_container_json(name: str, ep: EndpointRecord) -> dict[str, Any]:
             "IPv4Address": f"{ep.ip}/{ep.prefix_len}" if ep.ip else "", "IPv6Address": ""}
 
 
-def endpoint_settings(net: NetworkRecord, ep: EndpointRecord, container_id: str) -> dict[str, Any]:
-    """One entry of ``NetworkSettings.Networks``."""
+def endpoint_settings(net: NetworkRecord, ep: EndpointRecord, container_id: str,
+                      dns_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """One entry of ``NetworkSettings.Networks``. ``dns_names``: what the
+    embedded DNS answers for this endpoint (user-defined networks only)."""
     return {
         "IPAMConfig": {"IPv4Address": ep.requested_ip} if ep.requested_ip else None,
         "Links": list(ep.links) or None,
@@ -40,15 +42,17 @@ def endpoint_settings(net: NetworkRecord, ep: EndpointRecord, container_id: str)
         "IPPrefixLen": ep.prefix_len,
         "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
         "DriverOpts": None,
-        "DNSNames": ([container_id[:12], *ep.aliases] if not net.predefined else None),
+        "DNSNames": (list(dns_names or (container_id[:12], *ep.aliases)) if not net.predefined else None),
     }
 
 
 def network_settings(networks: Iterable[tuple[NetworkRecord, EndpointRecord]], container_id: str,
-                     ports: dict[str, Any], sandbox_key: str = "") -> dict[str, Any]:
+                     ports: dict[str, Any], sandbox_key: str = "",
+                     dns_names: Callable[[EndpointRecord], Sequence[str]] | None = None) -> dict[str, Any]:
     """``NetworkSettings`` of container inspect; the top-level address fields
     mirror the default bridge endpoint, as Docker's do."""
-    nets = {n.name: endpoint_settings(n, ep, container_id) for n, ep in networks}
+    nets = {n.name: endpoint_settings(n, ep, container_id, dns_names(ep) if dns_names else None)
+            for n, ep in networks}
     default = next((s for name, s in nets.items() if name == "bridge"), None)
     return {
         "Bridge": "", "SandboxID": container_id if sandbox_key else "", "SandboxKey": sandbox_key,

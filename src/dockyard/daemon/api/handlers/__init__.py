@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..routes import Router
-from . import build, containers, interactive, imagefs, images, images_registry, networks, system, volumes
+from . import attachws, build, containers, interactive, imagefs, images, images_registry, networks, system, volumes
 
 
 def build_router(services: Any) -> Router:
     router = Router()
-    for module in (system, containers, interactive, images, images_registry, networks, imagefs, volumes, build):
+    for module in (system, containers, interactive, attachws, images, images_registry, networks, imagefs, volumes, build):
         for method, template, handler in module.routes(services):
             router.add(method, template, handler)
     return router

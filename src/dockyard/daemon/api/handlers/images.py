@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dockyard.errors import EngineError
-from dockyard.wire import filters, jsonmessage
+from dockyard.wire import filters, jsonmessage, versions
 
 from ..messages import Request, Response, StreamResponse
 from ..routes import Handler
@@ -15,6 +15,12 @@ from ..routes import Handler
 log = logging.getLogger("dockyard.api")
 
 LIST_FILTERS = ("before", "dangling", "label", "reference", "since", "until")
+
+# moby's empty container.Config, as image inspect showed it for images not made by commit.
+_EMPTY_CONTAINER_CONFIG = {"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False,
+                           "AttachStdout": False, "AttachStderr": False, "Tty": False, "OpenStdin": False,
+                           "StdinOnce": False, "Env": None, "Cmd": None, "Image": "", "Volumes": None,
+                           "WorkingDir": "", "Entrypoint": None, "OnBuild": None, "Labels": None}
 
 
 def routes(services: Any) -> list[tuple[str, str, Handler]]:
@@ -25,7 +31,13 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
         return Response.json(images.list_json(req.query_bool("all"), parsed))
 
     def inspect(req: Request) -> Response:
-        return Response.json(images.inspect_json(req.params["name"]))
+        body = images.inspect_json(req.params["name"])
+        if versions.compare(req.api_version, "1.45") < 0 and isinstance(body, dict):
+            body = dict(body)
+            # Before API 1.45 moby always sent these; docker-compose 1.29 reads ContainerConfig.Volumes.
+            body.setdefault("Container", "")
+            body.setdefault("ContainerConfig", _EMPTY_CONTAINER_CONFIG)
+        return Response.json(body)
 
     def load(req: Request) -> StreamResponse:
         quiet = req.query_bool("quiet")

@@ -90,8 +90,10 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
         platform = req.query_str("platform") or ""
         from dockyard.core import reference
 
-        reference.parse(ref)  # a bad name is a 400 before anything streams
-        return progress_stream(lambda sink: images.pull(ref, platform=platform, credentials=creds, sink=sink))
+        parsed = reference.parse(ref, default_tag=False)  # a bad name is a 400 before anything streams
+        all_tags = not parsed.tag and not parsed.digest  # moby: no tag anywhere pulls every tag
+        return progress_stream(lambda sink: images.pull(ref, platform=platform, credentials=creds, sink=sink,
+                                                        all_tags=all_tags))
 
     def push(req: Request) -> StreamResponse:
         name = req.params["name"]

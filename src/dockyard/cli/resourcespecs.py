@@ -1,0 +1,141 @@
+"""``run``/``create`` resource flags → HostConfig fields (pure, stdlib only).
+
+Follows the docker CLI: sizes through ``units.RAMInBytes`` (binary units),
+``--cpus`` as NanoCpus, ``--ulimit name=soft[:hard]``, ``--device
+host[:container][:perms]`` and ``--device-cgroup-rule`` checked before the
+request (its messages).  The daemon validates the values (daemon/resources.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
+_ULIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
+            "rss", "rtprio", "rttime", "sigpending", "stack", "as")
+
+
+class ResourceSpecError(ValueError):
+    pass
+
+
+def ram_in_bytes(text: str) -> int:
+    m = _SIZE.match(text.strip())
+    if m is None:
+        raise ValueError(f"invalid size: '{text}'")
+    return int(float(m.group(1)) * _UNITS.get((m.group(2) or "").lower(), 1))
+
+
+def _flag_size(flag: str, text: str) -> int:
+    try:
+        return ram_in_bytes(text)
+    except ValueError as exc:
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"{flag}\" flag: {exc}") from None
+
+
+def parse_cpus(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"--cpus\" flag: failed to parse {text} "
+                                "as a rational number") from None
+    return int(round(value * 1e9))
+
+
+def parse_ulimit(text: str) -> dict[str, Any]:
+    name, sep, values = text.partition("=")
+    bad = f"invalid argument \"{text}\" for \"--ulimit\" flag: "
+    if not sep:
+        raise ResourceSpecError(bad + f"invalid ulimit argument: {text}")
+    if name not in _ULIMITS:
+        raise ResourceSpecError(bad + f"invalid ulimit type: {name}")
+    soft_s, _, hard_s = values.partition(":")
+    try:
+        soft = int(soft_s)
+        hard = int(hard_s) if hard_s else soft
+    except ValueError:
+        raise ResourceSpecError(bad + f"invalid ulimit argument: {text}") from None
+    if soft > hard:
+        raise ResourceSpecError(bad + f"ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}")
+    return {"Name": name, "Soft": soft, "Hard": hard}
+
+
+def parse_device(text: str) -> dict[str, str]:
+    parts = text.split(":")
+    src, dst, perms = parts[0], "", "rwm"
+    if len(parts) == 2:
+        if re.fullmatch(r"[rwm]{1,3}", parts[1]):
+            perms = parts[1]
+        else:
+            dst = parts[1]
+    elif len(parts) == 3:
+        dst, perms = parts[1], parts[2]
+    elif len(parts) > 3:
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"--device\" flag: bad format for path: {text}")
+    if not re.fullmatch(r"[rwm]{1,3}", perms):
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"--device\" flag: bad mode specified: {perms}")
+    return {"PathOnHost": src, "PathInContainer": dst or src, "CgroupPermissions": perms}
+
+
+def add_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--memory", default=None)
+    p.add_argument("--memory-swap", default=None)
+    p.add_argument("--memory-reservation", default=None)
+    p.add_argument("--memory-swappiness", type=int, default=None)
+    p.add_argument("--kernel-memory", default=None)
+    p.add_argument("--oom-kill-disable", action="store_true")
+    p.add_argument("--cpus", default=None)
+    p.add_argument("-c", "--cpu-shares", type=int, default=None)
+    p.add_argument("--cpu-period", type=int, default=None)
+    p.add_argument("--cpu-quota", type=int, default=None)
+    p.add_argument("--cpuset-cpus", default=None)
+    p.add_argument("--cpuset-mems", default=None)
+    p.add_argument("--pids-limit", type=int, default=None)
+    p.add_argument("--blkio-weight", type=int, default=None)
+    p.add_argument("--ulimit", action="append", default=[])
+    p.add_argument("--shm-size", default=None)
+    p.add_argument("--device", action="append", default=[])
+    p.add_argument("--device-cgroup-rule", action="append", default=[])
+
+
+def apply_args(body: dict[str, Any], args: argparse.Namespace) -> None:
+    """Fill ``body["HostConfig"]`` from the parsed flags (only those given)."""
+    host = body.setdefault("HostConfig", {})
+    for flag, key in (("memory", "Memory"), ("memory_reservation", "MemoryReservation"),
+                      ("kernel_memory", "KernelMemory"), ("shm_size", "ShmSize")):
+        value = getattr(args, flag)
+        if value is not None:
+            host[key] = _flag_size("--" + flag.replace("_", "-"), value)
+    if args.memory_swap is not None:
+        host["MemorySwap"] = -1 if args.memory_swap == "-1" else _flag_size("--memory-swap", args.memory_swap)
+    if args.memory_swappiness is not None:
+        if args.memory_swappiness != -1 and not 0 <= args.memory_swappiness <= 100:
+            raise ResourceSpecError(f"invalid value: {args.memory_swappiness}. Valid memory swappiness range is 0-100")
+        host["MemorySwappiness"] = args.memory_swappiness
+    if args.oom_kill_disable:
+        host["OomKillDisable"] = True
+    if args.cpus is not None:
+        host["NanoCpus"] = parse_cpus(args.cpus)
+    for flag, key in (("cpu_shares", "CpuShares"), ("cpu_period", "CpuPeriod"), ("cpu_quota", "CpuQuota"),
+                      ("pids_limit", "PidsLimit"), ("blkio_weight", "BlkioWeight"),
+                      ("cpuset_cpus", "CpusetCpus"), ("cpuset_mems", "CpusetMems")):
+        value = getattr(args, flag)
+        if value is not None:
+            host[key] = value
+    if args.ulimit:
+        host["Ulimits"] = [parse_ulimit(u) for u in args.ulimit]
+    if args.device:
+        host["Devices"] = [parse_device(d) for d in args.device]
+    for rule in args.device_cgroup_rule:
+        if not _RULE.match(rule):
+            raise ResourceSpecError(f"invalid argument \"{rule}\" for \"--device-cgroup-rule\" flag: "
+                                    f"invalid device cgroup format '{rule}'")
+    if args.device_cgroup_rule:
+        host["DeviceCgroupRules"] = list(args.device_cgroup_rule)

@@ -1,0 +1,61 @@
+"""cli/quickflags.py: pflag's common forms by hand; None hands over to argparse."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockyard.cli import quickflags
+from dockyard.cli.commands.interactive import _parse_exec
+
+SPEC = quickflags.FlagSpec(
+    bools={"-d": "detach", "--detach": "detach", "-i": "interactive", "-t": "tty", "--tty": "tty"},
+    values={"-e": "env", "--env": "env", "-u": "user", "--user": "user"},
+    lists=frozenset({"env"}))
+
+
+@pytest.mark.parametrize("argv, flags, rest", [
+    (["c", "true"], {}, ["c", "true"]),
+    (["-it", "c", "sh"], {"interactive": True, "tty": True}, ["c", "sh"]),
+    (["-e", "A=1", "-eB=2", "--env", "C", "--env=D=4", "c", "x"], {"env": ["A=1", "B=2", "C", "D=4"]}, ["c", "x"]),
+    (["-e=A=1", "c", "x"], {"env": ["A=1"]}, ["c", "x"]),
+    (["-iu", "1000", "c", "id"], {"interactive": True, "user": "1000"}, ["c", "id"]),
+    (["-iu1000", "c", "id"], {"interactive": True, "user": "1000"}, ["c", "id"]),
+    (["--tty=false", "c", "x"], {"tty": False}, ["c", "x"]),
+    (["c", "ls", "-l", "--all"], {}, ["c", "ls", "-l", "--all"]),  # flags after the container are the command's
+    (["-d", "--", "c", "x"], {"detach": True}, ["c", "x"]),
+])
+def test_common_forms(argv, flags, rest):
+    got = quickflags.parse(SPEC, argv)
+    assert got is not None
+    values, positionals = got
+    assert positionals == rest
+    for key, value in {**SPEC.defaults(), **flags}.items():
+        assert values[key] == value
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--bogus", "c"], ["-x", "c"], ["-e"], ["--user"],
+                                  ["--tty=maybe", "c"]])
+def test_anything_else_goes_to_argparse(argv):
+    assert quickflags.parse(SPEC, argv) is None
+
+
+def test_exec_parses_like_argparse():
+    quick = _parse_exec(["-i", "-e", "A=1", "-w", "/tmp", "c", "sh", "-c", "echo"])
+    assert (quick.interactive, quick.env, quick.workdir, quick.container, quick.command) == \
+        (True, ["A=1"], "/tmp", "c", ["sh", "-c", "echo"])
+
+
+def test_exec_path_imports_no_argparse_socket_or_threading():
+    src = Path(__file__).resolve().parents[3] / "src"
+    probe = (f"import sys; sys.path.insert(0, {str(src)!r})\n"
+             "from dockyard.cli import main\n"
+             "from dockyard.cli.commands import interactive\n"
+             "from dockyard.client import api\n"
+             "interactive._parse_exec(['-e', 'A=1', 'c', 'true'])\n"
+             "print(','.join(m for m in ('argparse', 'socket', 'threading', 'signal', 'importlib', 'gettext')"
+             " if m in sys.modules))\n")
+    cp = subprocess.run([sys.executable, "-IS", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == ""
