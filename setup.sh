@@ -36,6 +36,8 @@ fi
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(skopeo umoci)  # image-format round trips (tests/integration/image)
 # registry server: skopeo interop, htpasswd -B for auth tests, Debian's registry for bench/
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(apache2-utils docker-registry)
+# compose interop: Debian's docker-compose 1.29 (docker-py) against dockyardd (tests/integration/compose)
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(docker-compose)
 # registry client tests: skopeo both ways, openssl signs the test token server's JWTs
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(skopeo openssl)
 

@@ -6,7 +6,8 @@
 
 Starts one ``busybox sleep`` container per engine, then times the whole
 user-visible ``exec`` (CLI start, exec create, hijacked start, exit code via
-inspect) with our CLI, and with the docker CLI against both engines.  Prints
+inspect) with our CLI, and with the docker CLI against both engines, in
+round robin so that load from elsewhere hits every row alike.  Prints
 medians and p90; removes its containers.
 """
 
@@ -23,8 +24,8 @@ import time
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 
 
-def timed(cmd: list[str], n: int, env: dict[str, str]) -> list[float] | None:
-    if subprocess.run(cmd, capture_output=True, env=env).returncode != 0:  # warm-up, not counted
+def timed(cmd: list[str], n: int, env: dict[str, str], warm: bool = True) -> list[float] | None:
+    if warm and subprocess.run(cmd, capture_output=True, env=env).returncode != 0:  # warm-up, not counted
         return None
     out = []
     for _ in range(n):
@@ -59,18 +60,32 @@ def main() -> int:
         engines.append(("docker engine", [docker, "-H", a.docker_host]))
     print(f"{'exec CONTAINER true (n=%d)' % a.n:<34} {'median':>10} {'p90':>10}")
     made: list[tuple[list[str], str]] = []
+    rows: list[tuple[str, list[str]]] = []
     try:
         for engine, cli in engines:
             if cli is None:
                 continue
             cp = subprocess.run([*cli, "run", "-d", "busybox", "sleep", "600"], capture_output=True, env=env)
+            label = f"{engine} via {'dockyard' if cli is ours else 'docker CLI'}"
             if cp.returncode != 0:
-                print(row(f"{engine} via {os.path.basename(cli[0])}", None))
+                print(row(label, None))
                 continue
             cid = cp.stdout.decode().strip()
             made.append((cli, cid))
-            label = f"{engine} via {'dockyard' if cli is ours else 'docker CLI'}"
-            print(row(label, timed([*cli, "exec", cid, "true"], a.n, env)))
+            rows.append((label, [*cli, "exec", cid, "true"]))
+        # Round robin, one run of each per round: a busy machine then slows every row alike.
+        times: dict[str, list[float] | None] = {label: [] for label, _ in rows}
+        for label, cmd in rows:
+            if timed(cmd, 0, env) is None:  # warm-up
+                times[label] = None
+        for _ in range(a.n):
+            for label, cmd in rows:
+                got = times[label]
+                if got is not None:
+                    one = timed(cmd, 1, env, warm=False)
+                    times[label] = None if one is None else got + one
+        for label, _ in rows:
+            print(row(label, times[label]))
     finally:
         for cli, cid in made:
             subprocess.run([*cli, "rm", "-f", cid], capture_output=True, env=env)

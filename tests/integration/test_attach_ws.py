@@ -74,6 +74,7 @@ def test_ws_attach_stdin_to_output_binary_frames_ping_and_close(daemon: Daemon) 
             c.send(ws.CLOSE, ws.close_payload(1000))
             closing = c.messages_until(lambda m: any(x.opcode == ws.CLOSE for x in m))
             assert any(x.opcode == ws.CLOSE for x in closing)
+            assert c.sock.recv(100) == b""  # the closing handshake ends the attach (and the TCP side)
         finally:
             c.close()
         # a client leaving does not stop the container

@@ -40,7 +40,7 @@ def test_memory_hog_is_oom_killed(daemon: Daemon) -> None:
 
 
 def test_pids_limit_contains_fork_bomb_and_cpus(daemon: Daemon) -> None:
-    bomb = daemon.cli("run", "-d", "--name", "res-pids", "--pids-limit", "20", "busybox", "sleep", "300",
+    bomb = daemon.cli("run", "-d", "--name", "res-pids", "--pids-limit", "20", "-m", "64m", "busybox", "sleep", "300",
                       check=True).stdout.decode().strip()
     spin = daemon.cli("run", "-d", "--name", "res-cpu", "--cpus", "0.5", "busybox", "sh", "-c",
                       "while :; do :; done", check=True).stdout.decode().strip()
@@ -63,6 +63,27 @@ def test_pids_limit_contains_fork_bomb_and_cpus(daemon: Daemon) -> None:
         time.sleep(1.0)
         used = (int((acct / "cpuacct.usage").read_text()) - u0) / 1e9 / (time.monotonic() - t0)
         assert 0.3 < used < 0.6, used
+        # the same through GET /containers/{id}/stats (docker's stats computes CPU % from two samples)
+        cp = daemon.docker("stats", "--no-stream", "--format", "{{.CPUPerc}} {{.PIDs}}", "res-cpu")
+        assert cp.returncode == 0, cp.stderr
+        perc, npids = cp.stdout.decode().split()
+        assert 30.0 < float(perc.rstrip("%")) < 60.0 and npids == "1"
+        ours = daemon.cli("stats", "--no-stream", "res-cpu", "res-pids", check=True).stdout.decode().splitlines()
+        assert ours[0].split()[:3] == ["CONTAINER", "ID", "NAME"] and len(ours) == 3
+        import docker  # docker-py: the stream, one-shot, and the JSON shape
+
+        api = docker.APIClient(base_url=daemon.host, version="1.43")
+        frames = api.stats("res-cpu", decode=True, stream=True)
+        first, second = next(frames), next(frames)
+        frames.close()
+        assert second["precpu_stats"]["cpu_usage"]["total_usage"] == first["cpu_stats"]["cpu_usage"]["total_usage"]
+        assert second["cpu_stats"]["throttling_data"]["throttled_periods"] > 0
+        one = api.stats("res-pids", stream=False, one_shot=True)
+        assert one["pids_stats"]["limit"] == 20 and one["pids_stats"]["current"] > 10 and one["memory_stats"]["limit"] == 64 << 20
+        assert "eth0" in one["networks"] and one["precpu_stats"]["cpu_usage"]["total_usage"] == 0
+        api.close()
+        mem = daemon.docker("stats", "--no-stream", "--format", "{{.MemUsage}}", "res-pids").stdout.decode()
+        assert mem.strip().endswith("/ 64MiB"), mem
         # update on the live cgroup, through the docker CLI
         up = daemon.docker("update", "--cpus", "0.25", "--pids-limit", "30", "res-cpu")
         assert up.returncode == 0, up.stderr

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from dockyard.core.chunks import ChunkReader
-from dockyard.build import cache, steps
+from dockyard.build import cache, cachefrom, steps
 from dockyard.build.dockerfile import ast, parse
 from dockyard.build.expand import word
 from dockyard.build.state import CacheStore, Options, State, StepRunner
@@ -75,14 +75,29 @@ class _Ordered:
                     self.buffers[nxt] = []
 
 
+def runmount_froms(mounts: tuple[str, ...]) -> list[str]:
+    """The ``from=`` of RUN --mount values, unexpanded (a bad value fails later, at its step)."""
+    out = []
+    for text in mounts:
+        for part in text.split(","):
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "from" and value:
+                out.append(value)
+    return out
+
+
 class Builder:
     def __init__(self, images: ImageService, transfer: ImageTransfer, runner: StepRunner, cache_store: CacheStore,
-                 scratch_root: str) -> None:
+                 scratch_root: str, mounts_root: str | None = None) -> None:
+        from dockyard.build.runmounts import CacheMounts
+
         self.images = images
         self.transfer = transfer
         self.runner = runner
         self.cache = cache_store
         self.scratch_root = scratch_root
+        # RUN --mount=type=cache directories: beside the scratch dir, surviving restarts
+        self.cache_mounts = CacheMounts(mounts_root or os.path.join(os.path.dirname(scratch_root), "mounts"))
         self.lock = threading.Lock()  # snapshot creation (unpack) and image records: one at a time
         self.materialised: dict[str, int] = {}  # image id -> RUNs using it (0: existed before, never removed)
 
@@ -102,6 +117,7 @@ class _Build:
         self.results: dict[int, Future[State]] = {}
         self.fs_cache: dict[str, str] = {}  # state key -> extracted dir (COPY --from)
         self.fs_lock = threading.Lock()
+        self._sources: list[cachefrom.Source] | None = None  # --cache-from images, resolved on first use
         self.tmp = tempfile.mkdtemp(prefix="build-", dir=b.scratch_root)
 
     # -- orchestration ---------------------------------------------------------------------
@@ -188,6 +204,7 @@ class _Build:
     def _deps(self, df: ast.Dockerfile, s: ast.Stage) -> list[int]:
         refs = [word(s.base.image, self.meta, df.escape)]
         refs += [i.from_ for i in s.instructions if isinstance(i, ast.Copy) and i.from_]
+        refs += [ref for i in s.instructions if isinstance(i, ast.Command) for ref in runmount_froms(i.mounts)]  # RUN --mount=from=stage
         out = []
         for ref in refs:
             dep = df.stage(ref)
@@ -292,6 +309,37 @@ class _Build:
         if not all(self.b.images.content.exists(d) for d in state.layers):
             return None
         return state
+
+    def cache_from_hit(self, state: State, created_by: str, key: str) -> State | None:
+        """The step restored from a ``--cache-from`` image (``build/cachefrom.py``), or None."""
+        if not self.opts.cache_from or self.opts.no_cache:
+            return None
+        hit = cachefrom.match(self._cache_sources(), state.config.get("history") or [], state.diff_ids, created_by)
+        if hit is None or (hit.blob and not self.b.images.content.exists(hit.blob)):
+            return None
+        new = state.child(key)
+        if hit.diff_id:
+            new.layers.append(hit.blob)
+            new.config["rootfs"] = {"type": "layers", "diff_ids": [*state.diff_ids, hit.diff_id]}
+        new.config["history"] = [*(state.config.get("history") or []), hit.entry]
+        if hit.entry.get("created"):
+            new.config["created"] = hit.entry["created"]
+        self.remember(new)
+        return new
+
+    def _cache_sources(self) -> list[cachefrom.Source]:
+        with self.fs_lock:
+            if self._sources is None:
+                self._sources = []
+                for ref in self.opts.cache_from:
+                    try:
+                        img = self.b.images.resolve(ref)
+                    except NotFound:
+                        self.emit(f"[Warning] cache-from image {ref} not found: ignored\n")
+                        continue  # Docker warns and builds on
+                    blobs = [str(d) for d in self.b.transfer.layers_of(img.id)]
+                    self._sources.append(cachefrom.Source.of(dict(img.raw_config), blobs))
+            return self._sources
 
     def remember(self, state: State) -> None:
         self.b.cache.put(state.key, state.to_json())

@@ -32,6 +32,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.build.copier import scoped
 from dockyard.errors import FailedPrecondition, InvalidArgument
 
 _TRUE = ("", "true", "1")
@@ -106,10 +107,13 @@ def parse(text: str, workdir: str = "/") -> RunMount:
 
 
 def inside(root: str, path: str) -> str:
-    """``path`` (relative to ``root``) resolved on the host, refusing anything that leaves ``root``."""
+    """``path`` under ``root``, symlinks resolved inside ``root`` (as COPY does); ``..`` may not leave it."""
+    if ".." in path.split("/"):
+        raise InvalidArgument(f"mount source {path!r} leaves its root")
     root = os.path.realpath(root)
-    full = os.path.realpath(os.path.join(root, path.lstrip("/")))
-    if full != root and not full.startswith(root + os.sep):
+    full = scoped(root, path)
+    real = os.path.realpath(full)
+    if real != root and not real.startswith(root + os.sep):  # defence in depth: scoped never leaves root
         raise InvalidArgument(f"mount source {path!r} leaves its root")
     if not os.path.lexists(full):
         raise InvalidArgument(f"failed to compute cache key: \"/{path.lstrip('/')}\": not found")

@@ -49,6 +49,7 @@ class RunRequest:
     user: str
     network: str  # "bridge", "none", "host"
     build_id: str
+    mounts: tuple[dict[str, Any], ...] = ()  # RUN --mount as HostConfig.Mounts entries (build/runmounts.py)
 
 
 class StepRunner(Protocol):

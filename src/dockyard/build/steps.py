@@ -12,14 +12,14 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from dockyard.build import cache, copier
+from dockyard.build import cache, copier, runmounts
 from dockyard.build.context import resolve_sources
 from dockyard.build.dockerfile import ast
 from dockyard.build.dockerfile.parser import parse_instruction
 from dockyard.build.expand import word, words
 from dockyard.build.state import RunRequest, State
 from dockyard.core import reference
-from dockyard.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from dockyard.errors import InvalidArgument, NotFound, Unavailable
 from dockyard.image import rootfs
 from dockyard.image.compression import decompress
 from dockyard.image.layers import apply_layer
@@ -129,7 +129,12 @@ class StageRunner:
             return hit
         new = state.child(key)
         self._apply(instr, new, env)
-        self._history(new, f"/bin/sh -c #(nop)  {text}", empty=True)
+        restored = self.b.cache_from_hit(state, f"/bin/sh -c #(nop)  {text}", key)
+        if restored is not None:  # keeps the source's history entry, so later steps can match it too
+            new.config["history"], new.config["created"] = restored.config["history"], restored.config.get("created")
+            self.say(" ---> Using cache\n")
+        else:
+            self._history(new, f"/bin/sh -c #(nop)  {text}", empty=True)
         self.b.remember(new)
         return new
 
@@ -241,9 +246,9 @@ class StageRunner:
 
     # -- RUN -------------------------------------------------------------------------------------------
     def _run(self, instr: ast.Command, state: State) -> State:
-        if instr.mounts:
-            raise FailedPrecondition(f"RUN --mount is not supported yet: {', '.join(instr.mounts)}")
         run = state.run
+        mounts = [runmounts.parse(word(m, self.env(state), self.esc), run.get("WorkingDir") or "/")
+                  for m in instr.mounts]
         argv = self._argv(instr, run.get("Shell") or DEFAULT_SHELL)
         args = self._effective_args(state)
         network = {"": self.b.opts.network, "default": self.b.opts.network}.get(instr.network, instr.network)
@@ -251,20 +256,22 @@ class StageRunner:
         created_by = prefix + " ".join(argv)
         key = cache.step_key(state.key, "RUN " + json.dumps(argv), args,
                              extra={"network": network, "user": run.get("User") or "",
-                                    "workdir": run.get("WorkingDir") or ""})
-        hit = self.b.cached(key)
+                                    "workdir": run.get("WorkingDir") or "", **self._mounts_key(mounts)})
+        hit = self.b.cached(key) or self.b.cache_from_hit(state, created_by, key)
         if hit is not None:
             self.say(" ---> Using cache\n")
             hit.cmd_set = state.cmd_set
             return hit
         env = [f"{k}={v}" for k, v in sorted(args.items())] + list(run.get("Env") or [])
-        req = RunRequest(tuple(argv), tuple(env), run.get("WorkingDir") or "", run.get("User") or "",
-                         network or "bridge", self.b.id)
         image_id = self.b.materialise(state)
         try:
-            code, blob = self.b.b.runner.run(
-                image_id, req, lambda data: self.say(data.decode("utf-8", "replace")),
-                lambda cid: self.say(f" ---> Running in {cid[:12]}\n"))
+            with runmounts.realise(mounts, context=self.b.context, fs_of=self._fs_of_ref,
+                                   caches=self.b.b.cache_mounts, scratch=self.b.tmp) as host_mounts:
+                req = RunRequest(tuple(argv), tuple(env), run.get("WorkingDir") or "", run.get("User") or "",
+                                 network or "bridge", self.b.id, tuple(host_mounts))
+                code, blob = self.b.b.runner.run(
+                    image_id, req, lambda data: self.say(data.decode("utf-8", "replace")),
+                    lambda cid: self.say(f" ---> Running in {cid[:12]}\n"))
         finally:
             self.b.release(image_id)
         if code != 0:
@@ -277,6 +284,24 @@ class StageRunner:
         self.b.remember(new)
         return new
 
+    def _fs_of_ref(self, ref: str) -> str:
+        """The merged filesystem of a stage or image named ``ref`` (RUN --mount from=)."""
+        other = self.b.stage_state(self.df, ref, self.stage.index) or self.b.base_state(ref, self.stage.index)
+        return self.b.fs_of(other)
+
+    def _mounts_key(self, mounts: list[runmounts.RunMount]) -> dict[str, Any]:
+        """RUN --mount's part of the cache key: the specs, and the content of bind sources."""
+        if not mounts:
+            return {}  # keys of RUNs without mounts stay what they were
+        out = []
+        for m in mounts:
+            entry = m.key()
+            if m.type == "bind":
+                root = self._fs_of_ref(m.from_) if m.from_ else self.b.context
+                entry["content"] = runmounts.tree_digest(runmounts.inside(root, m.source or "/"))
+            out.append(entry)
+        return {"mounts": out}
+
     # -- COPY / ADD / WORKDIR --------------------------------------------------------------------------
     def _workdir(self, instr: ast.Words, state: State) -> State:
         env = self.env(state)
@@ -286,6 +311,12 @@ class StageRunner:
         if hit is not None:
             self.say(" ---> Using cache\n")
             hit.cmd_set = state.cmd_set
+            return hit
+        hit = self.b.cache_from_hit(state, f"/bin/sh -c #(nop) WORKDIR {path}", key)
+        if hit is not None:
+            self.say(" ---> Using cache\n")
+            hit.run["WorkingDir"] = path
+            self.b.remember(hit)
             return hit
         new = state.child(key)
         new.run["WorkingDir"] = path
@@ -347,8 +378,13 @@ class StageRunner:
             return hit
         digest = hashlib.sha256(repr(plan.inputs()).encode()).hexdigest()
         what = "dir" if len(plan.items) > 1 else "file"
-        return self._commit_plan(state.child(key), state, plan,
-                                 f"/bin/sh -c #(nop) {instr.kind} {what}:{digest} in {'/' + '/'.join(parts)} ")
+        created_by = f"/bin/sh -c #(nop) {instr.kind} {what}:{digest} in {'/' + '/'.join(parts)} "
+        hit = self.b.cache_from_hit(state, created_by, key)
+        if hit is not None:
+            self.say(" ---> Using cache\n")
+            hit.cmd_set = state.cmd_set
+            return hit
+        return self._commit_plan(state.child(key), state, plan, created_by)
 
     def _commit_plan(self, new: State, state: State, plan: copier.Plan, created_by: str) -> State:
         if plan.items:

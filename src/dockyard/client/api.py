@@ -7,19 +7,18 @@ Methods return decoded JSON (dicts/lists in Docker's shapes) and raise
 from __future__ import annotations
 
 import _socket  # not socket: see transport.py
-import json
-from collections.abc import Callable, Iterable, Iterator
 
 from dockyard.errors import DaemonUnreachable
 
+from . import fastjson as json  # loads/dumps without importing json (see fastjson.py)
 from .errors import error_from_response
 from .streams import demux, socket_chunks
 from .transport import Response, UnixTransport
 
 # Annotations only: importing typing costs the CLI ~3 ms per command.
 TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import socket
+if TYPE_CHECKING:  # collections.abc imports all of collections: annotations only
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any, BinaryIO
 
 DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
@@ -29,7 +28,7 @@ API_PREFIX = "/v1.47"
 class Attached:
     """A hijacked attach connection."""
 
-    def __init__(self, sock: socket.socket, buffered: bytes, tty: bool) -> None:
+    def __init__(self, sock: _socket.socket, buffered: bytes, tty: bool) -> None:
         self.sock, self._buffered, self.tty = sock, buffered, tty
 
     def output(self) -> Iterator[tuple[int, bytes]]:
@@ -214,6 +213,20 @@ class APIClient:
 
     def top(self, ref: str, ps_args: str | None = None) -> dict[str, Any]:
         return self._json("GET", f"/containers/{ref}/top", query={"ps_args": ps_args} if ps_args else None)
+
+    def stats(self, ref: str, *, stream: bool = True) -> Iterator[dict[str, Any]]:
+        """``GET /containers/{id}/stats``: one dict per sample (one only without ``stream``)."""
+        resp = self._send("GET", f"/containers/{ref}/stats", query={"stream": "1" if stream else "0"})
+        buf = b""
+        try:
+            for raw in resp.iter_raw():
+                buf += raw
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            resp.close()
 
     def prune_containers(self, filters: str | None = None) -> dict[str, Any]:
         return self._json("POST", "/containers/prune", query={"filters": filters} if filters else None)

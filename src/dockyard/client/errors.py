@@ -6,9 +6,9 @@ The status decides the kind; the message is the JSON body's ``message``.
 
 from __future__ import annotations
 
-import json
-
 from dockyard import errors as e
+
+from . import fastjson as json  # not the json module: CLI start-up (see fastjson.py)
 
 KIND_BY_STATUS: dict[int, type[e.EngineError]] = {
     304: e.NotModified,

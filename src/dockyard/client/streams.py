@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
 
 from dockyard.wire import stdcopy
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
-    import socket
+if TYPE_CHECKING:  # collections.abc imports all of collections: annotations only
+    import _socket
+    from collections.abc import Iterable, Iterator
 
 
-def socket_chunks(sock: socket.socket, buffered: bytes = b"") -> Iterator[bytes]:
+def socket_chunks(sock: _socket.socket, buffered: bytes = b"") -> Iterator[bytes]:
     """Bytes from a hijacked socket until the daemon closes it."""
     if buffered:
         yield buffered

@@ -11,13 +11,13 @@ from __future__ import annotations
 # every CLI start-up, and a UNIX-socket client needs none of it.  TCP/TLS
 # imports ``socket`` where it connects.
 import _socket
-from collections.abc import Callable, Iterable, Iterator
 
 from dockyard.errors import DaemonUnreachable, InvalidArgument, PermissionDenied
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # collections.abc imports all of collections: annotations only
     import socket
+    from collections.abc import Callable, Iterable, Iterator
 
 _RECV = 65536
 
@@ -77,7 +77,7 @@ class Response:
 
 
 class _Conn:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket) -> None:
         self.sock = sock
         self.buf = b""
         self.reusable = True
@@ -152,7 +152,7 @@ class UnixTransport:
         self._timeout = timeout
         self._idle: _Conn | None = None
 
-    def connect(self) -> socket.socket:
+    def connect(self) -> _socket.socket:
         try:
             return self._connect_once()
         except DaemonUnreachable:
@@ -161,7 +161,7 @@ class UnixTransport:
                 raise
             return self._connect_once()
 
-    def _connect_once(self) -> socket.socket:
+    def _connect_once(self) -> _socket.socket:
         if self._tcp is not None:
             return self._connect_tcp(self._tcp)
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -238,7 +238,7 @@ class UnixTransport:
             conn.close()
 
     def hijack(self, method: str, path: str, *, query: dict[str, object] | None = None,
-               body: bytes | None = None) -> tuple[int, dict[str, str], socket.socket, bytes, Response]:
+               body: bytes | None = None) -> tuple[int, dict[str, str], _socket.socket, bytes, Response]:
         """Send an Upgrade request; return (status, headers, socket, buffered bytes, response)."""
         conn = _Conn(self.connect())
         headers = {"Connection": "Upgrade", "Upgrade": "tcp"}

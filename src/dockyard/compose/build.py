@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 from collections.abc import Callable
-from typing import Any
 
 from dockyard.client.api import APIClient
 from dockyard.errors import EngineError, InvalidArgument

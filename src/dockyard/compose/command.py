@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -53,12 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("ps")
     ps.add_argument("-a", "--all", action="store_true")
     ps.add_argument("-q", "--quiet", action="store_true")
-    ps.add_argument("--services", action="store_true")
+    ps.add_argument("--services", dest="list_services", action="store_true")
     ps.add_argument("--format", default="table")
     ps.add_argument("services", nargs="*")
     cfg = sub.add_parser("config")
     cfg.add_argument("-q", "--quiet", action="store_true")
-    cfg.add_argument("--services", action="store_true")
+    cfg.add_argument("--services", dest="list_services", action="store_true")
     cfg.add_argument("--volumes", action="store_true")
     cfg.add_argument("--format", default="yaml")
     cfg.add_argument("--hash", default=None)

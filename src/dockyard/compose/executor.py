@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,7 +18,7 @@ from dockyard.errors import Conflict, EngineError, NotFound
 
 from .health import wait_condition
 from .loader import Project
-from .planner import Action, Plan, dependency_order, plan
+from .planner import Plan, dependency_order, plan
 from .translate import (NETWORK, PROJECT, SERVICE, VERSION, VOLUME, COMPOSE_VERSION, ONEOFF, container_name,
                         create_body, endpoint, image_name, network_names)
 
@@ -153,6 +152,14 @@ class Executor:
             pass
         self.out(f" Container {label}  Removed")
 
+    def _own_client_remove(self, row: dict[str, Any], timeout: int | None) -> None:
+        # APIClient keeps one connection: a thread of the pool gets a client of its own.
+        other = Executor(APIClient(self.api.host), self.project, self.out)
+        try:
+            other.remove(row["Id"], row["Names"][0].lstrip("/"), timeout=timeout)
+        finally:
+            other.api.close()
+
     def apply(self, p: Plan, *, start: bool = True, timeout: int | None = None) -> None:
         services = self.project.services
         for service in p.order:
@@ -229,10 +236,14 @@ class Executor:
         rank = {s: i for i, s in enumerate(order)}
         # Dependents first: reverse dependency order; orphans (unknown services) only with --remove-orphans.
         rows.sort(key=lambda r: -rank.get(r["Labels"].get(SERVICE, ""), -1))
-        for r in rows:
-            known = r["Labels"].get(SERVICE) in services
-            if known or remove_orphans or r["Labels"].get(ONEOFF) == "True":
-                self.remove(r["Id"], r["Names"][0].lstrip("/"), timeout=timeout)
+        rows = [r for r in rows if r["Labels"].get(SERVICE) in services or remove_orphans
+                or r["Labels"].get(ONEOFF) == "True"]
+        # Stops run in parallel, as Docker Compose's do: each may wait out its grace period.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(rows) or 1)) as pool:
+            for fut in [pool.submit(self._own_client_remove, r, timeout) for r in rows]:
+                fut.result()
         for key, net in (self.project.model.get("networks") or {}).items():
             if net.get("external"):
                 continue

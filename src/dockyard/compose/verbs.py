@@ -15,7 +15,7 @@ from dockyard.errors import InvalidArgument, NotFound
 from .executor import Executor
 from .loader import Project
 from .planner import dependency_order
-from .translate import NUMBER, SERVICE, config_hash, container_name, create_body, image_name
+from .translate import NUMBER, SERVICE, config_hash, create_body
 
 _COLOURS = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
 
@@ -25,7 +25,7 @@ def config(project: Project, args: argparse.Namespace) -> int:
 
     if args.quiet:
         return 0
-    if args.services:
+    if args.list_services:
         print("\n".join(project.services))
         return 0
     if args.volumes:
@@ -61,7 +61,17 @@ def up_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
           pull=args.pull)
     if args.detach or args.no_start:
         return 0
-    return _stream_logs(api, ex.containers(services=args.services or None), follow=True)
+    rows = ex.containers(services=args.services or None)
+    try:
+        return _stream_logs(api, rows, follow=True)
+    except KeyboardInterrupt:
+        # Attached `up`: Ctrl-C stops the project, as Docker Compose does.
+        sys.stderr.write("Gracefully stopping... (press Ctrl+C again to force)\n")
+        for c in reversed(rows):
+            ex.out(f" Container {_name(c)}  Stopping")
+            api.stop(c["Id"], timeout=args.timeout)
+            ex.out(f" Container {_name(c)}  Stopped")
+        return 130
 
 
 def down_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
@@ -93,7 +103,7 @@ def _table(rows: list[list[str]]) -> None:
 
 def ps_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
     rows = Executor(api, project).containers(all=args.all, services=args.services or None)
-    if args.services:
+    if args.list_services:
         seen: list[str] = []
         for c in rows:
             s = c["Labels"].get(SERVICE, "")
@@ -293,7 +303,6 @@ def run_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
     from dockyard.cli.commands.interactive import session
 
     ex = Executor(api, project)
-    svc = project.services[args.service]
     if not args.no_deps:
         deps = [d for d in dependency_order(project.services, [args.service]) if d != args.service]
         if deps:
@@ -329,7 +338,7 @@ def run_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
             print(name)
             return 0
         attached = api.attach(cid, tty=tty, stdin=True)
-        waiter = api.wait(cid)
+        waiter = api.wait(cid, condition="next-exit")
         api.start(cid)
         try:
             session(attached, stdin=True, tty=tty)

@@ -71,7 +71,7 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
     execs = ExecService(db.containers, images, runtime, events)
     server = ApiServer(Services(containers=containers, images=images, system=system, events=events,
                                 networks=networks, transfer=transfer, containerfs=containerfs, volumes=volumes,
-                                execs=execs,
+                                execs=execs, stats=_stats(db, runtime),
                                 archive=_archive(cfg, db, volumes),
                                 build=_build(cfg, images, transfer, containers)), cfg.socket_path,
                        tcp_listeners=tcp, socket_group=cfg.socket_group)
@@ -171,3 +171,9 @@ def _userns(cfg: DaemonConfig):  # type: ignore[no-untyped-def]
     own_files(remap, (), (cfg.data_root, cfg.containers_root, cfg.data_root / "volumes", cfg.exec_root,
                           cfg.bundles_root))
     return remap
+
+
+def _stats(db: SqliteStateDB, runtime: ShimRuntime) -> object:
+    from dockyard.daemon.services.stats import StatsService
+
+    return StatsService(db.containers, runtime)

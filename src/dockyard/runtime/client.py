@@ -304,6 +304,12 @@ class ShimRuntime:
         """Host pids of every process in the container's cgroup (for ``top``)."""
         return self._cgroup(container_id).pids()
 
+    def cgroup_sample(self, container_id: str) -> object:
+        """The cgroup's usage counters (``runtime.cgroups.stats.Sample``, for ``stats``)."""
+        from dockyard.runtime.cgroups.stats import sample
+
+        return sample(self._cgroup(container_id))
+
     def update(self, container_id: str, resources: Resources) -> None:
         """Apply new limits to a live container's cgroup."""
         try:

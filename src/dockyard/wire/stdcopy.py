@@ -11,9 +11,12 @@ reports an error in-band).  See moby ``pkg/stdcopy/stdcopy.go``.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 
 from dockyard.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc imports all of collections; the CLI imports this module
+    from collections.abc import Iterator
 
 STDIN = 0
 STDOUT = 1

@@ -47,3 +47,15 @@ def test_protocol_error_closes_with_its_code():
     c = WebSocketConnection(fake)
     assert c.recv() == b""
     assert sent_messages(fake)[0].close_code == ws.PROTOCOL_ERROR
+
+
+def test_a_close_frame_counts_as_hangup():
+    class OpenForever(FakeConn):
+        def wait_hangup(self, timeout: float) -> bool:
+            return False
+
+    fake = OpenForever([ws.encode_frame(ws.CLOSE, b"", mask=b"abcd")])
+    c = WebSocketConnection(fake)
+    assert c.wait_hangup(0) is False
+    assert c.recv() == b""
+    assert c.wait_hangup(0) is True

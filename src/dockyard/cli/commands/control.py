@@ -205,3 +205,54 @@ def container(ctx: Any, argv: list[str]) -> int:
     if argv[0] == "inspect":
         argv = [argv[0], "--type", "container", *argv[1:]]
     return int(getattr(mod, func)(ctx, argv[1:]) or 0)
+
+
+def stats(ctx: Any, argv: list[str]) -> int:
+    """``stats [-a] [--no-stream] [--no-trunc] [CONTAINER...]``: a live table (redrawn each second)."""
+    p = Parser("stats", "Display a live stream of container(s) resource usage statistics")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("--no-stream", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("containers", nargs="*")
+    a = p.parse_args(argv)
+    import threading
+
+    from dockyard.cli.formatter import tabwrite
+    from dockyard.cli.statsfmt import HEADER, row
+
+    refs = a.containers or [c["Id"] for c in ctx.api.containers(all=a.all)]
+    latest: dict[str, tuple[str, ...]] = {}
+    errors: list[str] = []
+
+    def follow(ref: str) -> None:
+        try:
+            for frame in ctx.api.stats(ref, stream=not a.no_stream):
+                latest[ref] = row(frame, no_trunc=a.no_trunc)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, as docker's
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=follow, args=(r,), daemon=True) for r in refs]
+    for t in threads:
+        t.start()
+
+    def render() -> str:
+        return tabwrite(["\t".join(HEADER)] + ["\t".join(latest[r]) for r in refs if r in latest])
+
+    if a.no_stream:
+        for t in threads:
+            t.join()
+        if errors:
+            sys.stderr.write(f"Error response from daemon: {errors[0]}\n")
+            return 1
+        sys.stdout.write(render())
+        return 0
+    import time
+
+    try:
+        while any(t.is_alive() for t in threads) or not threads:
+            time.sleep(1.0)
+            sys.stdout.write("\033[2J\033[H" + render())
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 0
+    return 1 if errors else 0

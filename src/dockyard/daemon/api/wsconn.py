@@ -24,6 +24,7 @@ class WebSocketConnection:
         self._send_lock = threading.Lock()  # the output pump and the reader (pong, close) both send
         self._closed = False  # our close frame went out
         self._eof = False
+        self._peer_closed = False  # the client sent a close frame (or broke the protocol): it is gone
 
     def recv(self, n: int = 65536) -> bytes:
         while not self._eof:
@@ -35,7 +36,7 @@ class WebSocketConnection:
                 messages = self._decoder.feed(data)
             except ws.ProtocolError as exc:
                 self.close(exc.code, str(exc))
-                self._eof = True
+                self._eof = self._peer_closed = True
                 break
             out = []
             for msg in messages:
@@ -45,7 +46,7 @@ class WebSocketConnection:
                     self._send(ws.encode_frame(ws.PONG, msg.data))
                 elif msg.opcode == ws.CLOSE:
                     self.close(msg.close_code or ws.NORMAL)
-                    self._eof = True
+                    self._eof = self._peer_closed = True
                     break
             if out and (joined := b"".join(out)):
                 return joined
@@ -56,7 +57,8 @@ class WebSocketConnection:
             self._send(ws.encode_frame(self._opcode, data))
 
     def wait_hangup(self, timeout: float) -> bool:
-        return self._conn.wait_hangup(timeout)
+        # After the closing handshake the attach is over even if the peer keeps the TCP side open.
+        return self._peer_closed or self._conn.wait_hangup(timeout)
 
     def close(self, code: int = ws.NORMAL, reason: str = "") -> None:
         """Send our close frame once (the server then ends the TCP side)."""

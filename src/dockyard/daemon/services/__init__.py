@@ -142,6 +142,7 @@ class Services:
     execs: Any = None  # daemon.services.execs.ExecService: exec create/start/inspect/resize
     volumes: Any = None  # daemon.services.volumes.VolumeService: /volumes
     archive: Any = None  # daemon.services.archive.ArchiveService: /containers/{id}/archive (cp)
+    stats: Any = None  # daemon.services.stats.StatsService: /containers/{id}/stats
 
 
 __all__ = [

@@ -49,9 +49,12 @@ class ContainerStepRunner:
 
     def run(self, image_id: str, req: RunRequest, output: Callable[[bytes], None],
             started: Callable[[str], None]) -> tuple[int, str | None]:
+        host: dict[str, Any] = {"NetworkMode": req.network}
+        if req.mounts:
+            host["Mounts"] = list(req.mounts)  # RUN --mount (build/runmounts.py)
         body = {"Image": image_id, "Entrypoint": [""], "Cmd": list(req.argv), "Env": list(req.env),
                 "WorkingDir": req.workdir, "User": req.user, "Labels": {BUILD_LABEL: req.build_id},
-                "AttachStdout": True, "AttachStderr": True, "HostConfig": {"NetworkMode": req.network}}
+                "AttachStdout": True, "AttachStderr": True, "HostConfig": host}
         cid = self.containers.create(body, None)["Id"]
         try:
             out = self.containers.attach(cid, stdout=True, stderr=True, logs=False, stream=True)
@@ -71,6 +74,8 @@ class ContainerStepRunner:
             mounts = self.images.snapshotter.mounts(cid)
             upper = upper_dir(mounts)
             lowers = [d for d in layer_dirs(mounts) if d != upper]
+            if req.mounts:
+                drop_mount_points(upper, lowers, [m["Target"] for m in req.mounts])
             items = diff.plan(upper, lowers)
             blob = self.transfer.store_layer(diff.layer_chunks(upper, lowers, items=items)) if items else None
             return code, blob
@@ -79,6 +84,27 @@ class ContainerStepRunner:
                 self.containers.remove(cid, force=True)
             except EngineError:
                 pass
+
+
+def drop_mount_points(upper: str, lowers: list[str], targets: list[str]) -> None:
+    """Remove from the RUN's upper dir the empty mount points (and empty parents) the runtime made
+    for RUN --mount targets the image did not have: the mounts leave no trace in the layer."""
+    from dockyard.image import rootfs
+
+    for target in targets:
+        parts = [p for p in target.split("/") if p]
+        while parts and rootfs.lookup(lowers, parts) is None:
+            path = os.path.join(upper, *parts)
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    os.rmdir(path)  # fails (kept) when the RUN put something there
+                elif os.path.isfile(path) and os.path.getsize(path) == 0:
+                    os.unlink(path)  # a file bind's mount point
+                else:
+                    break
+            except OSError:
+                break
+            parts.pop()
 
 
 class BuildService:
@@ -121,6 +147,7 @@ class BuildService:
 
     def prune(self) -> dict[str, Any]:
         removed, size = self.cache.prune()
+        size += self.builder.cache_mounts.prune()
         return {"CachesDeleted": removed or None, "SpaceReclaimed": size}
 
 

@@ -452,10 +452,11 @@ class NetworkService:
         except OSError as exc:
             log.warning("removing %s: %s", veth, exc)
 
-    def _clear(self, ep: EndpointRecord, *, later: bool = False) -> None:
-        """Undo what start did for one endpoint; keep its config. ``later``:
-        the container is gone, so its end of the pair is dead already and
-        nothing can use the address; the host end goes in the background."""
+    def _clear(self, ep: EndpointRecord, *, later: bool = False, drop: bool = False) -> None:
+        """Undo what start did for one endpoint; keep its config (``drop``:
+        delete the record too). ``later``: the container is gone, so its end
+        of the pair is dead already and nothing can use the address; the
+        host end goes in the background."""
         if ep.veth:
             if later:
                 self._reaper.submit(self._leave, ep.veth)
@@ -464,15 +465,25 @@ class NetworkService:
         if ep.ports:
             for handle in self._reserved.pop(ep.container_id, []):
                 self._reserver.release(handle)
-        self._store.put_endpoint(ep.evolve(ip="", prefix_len=0, mac="", veth="", ifname="", gateway="", ports=()))
+        if drop:
+            self._store.delete_endpoint(ep.container_id, ep.network_id)
+        else:
+            self._store.put_endpoint(ep.evolve(ip="", prefix_len=0, mac="", veth="", ifname="", gateway="",
+                                               ports=()))
         if ep.ports:
             self._apply_rules()
 
     def detach(self, container_id: str) -> None:
         with self._lock:
+            # A --rm container is removed right after its exit (it cannot have a
+            # restart policy): drop its records now, one commit less on `run --rm`.
+            try:
+                drop = self._containers.get(container_id).config.auto_remove
+            except NotFound:
+                drop = False
             for ep in self._store.endpoints(container_id=container_id):
                 if ep.veth or ep.ports:
-                    self._clear(ep, later=True)
+                    self._clear(ep, later=True, drop=drop)
                     try:
                         self._event("disconnect", self._store.get(ep.network_id), container_id)
                     except NotFound:

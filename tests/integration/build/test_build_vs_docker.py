@@ -1,0 +1,117 @@
+"""The same Dockerfile built by dockyard and by the reference Docker engine's classic builder
+(DOCKER_BUILDKIT=0): the image config and the files the steps made agree."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+REF_DOCKER = Path("/tmp/refdocker/docker.sock")
+
+DOCKERFILE = """\
+FROM busybox
+ARG V=1
+ENV A=1 B="two words"
+LABEL org.example.l="v" other=x
+WORKDIR /app
+COPY one.txt dir/ ./
+COPY --chown=10:20 one.txt /owned/
+ADD files.tar /extracted/
+RUN echo "run $A $V" > /app/run.txt && mkdir -p /var/data && chmod 700 /var/data && ln -s /app/run.txt /app/link
+WORKDIR sub
+USER 1000:1000
+EXPOSE 8080 53/udp
+VOLUME /data
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=5s --timeout=2s --retries=3 CMD true
+SHELL ["/bin/sh", "-xc"]
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo hi"]
+ONBUILD RUN echo child
+"""
+
+COMPARED = ("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "Healthcheck",
+            "StopSignal", "OnBuild", "Shell")
+TREES = ("app/", "owned/", "extracted/", "var/data")
+
+
+def _context(tmp: Path) -> Path:
+    ctx = tmp / "ctx"
+    (ctx / "dir" / "sub").mkdir(parents=True)
+    (ctx / "one.txt").write_text("one\n")
+    os.chmod(ctx / "one.txt", 0o640)
+    (ctx / "dir" / "two.txt").write_text("two\n")
+    (ctx / "dir" / "sub" / "three.txt").write_text("three\n")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("inner/x.txt")
+        info.size, info.mode, info.uid, info.gid = 2, 0o600, 7, 8
+        tar.addfile(info, io.BytesIO(b"x\n"))
+    (ctx / "files.tar").write_bytes(buf.getvalue())
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    return ctx
+
+
+def _tree(export: bytes) -> dict[str, tuple]:
+    """What the steps made, by path: type, mode, owner, link target, content digest (no times)."""
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(export)) as tar:
+        for m in tar.getmembers():
+            name = m.name.lstrip("./")
+            if not name.startswith(TREES):
+                continue
+            data = tar.extractfile(m).read() if m.isfile() else b""
+            out[name.rstrip("/")] = (m.type, m.mode & 0o7777, m.uid, m.gid, m.linkname, hashlib.sha256(data).hexdigest())
+    return out
+
+
+def _export(cli: list[str], image: str, env: dict[str, str]) -> bytes:
+    cid = subprocess.run([*cli, "create", image], capture_output=True, timeout=60, env=env, check=True).stdout.decode().strip()
+    try:
+        return subprocess.run([*cli, "export", cid], capture_output=True, timeout=60, env=env, check=True).stdout
+    finally:
+        subprocess.run([*cli, "rm", "-f", cid], capture_output=True, timeout=60, env=env)
+
+
+@pytest.mark.skipif(not REF_DOCKER.exists() or shutil.which("docker") is None,
+                    reason="no reference Docker engine on this machine (CI has none); compared by hand")
+def test_same_config_and_files_as_dockers_classic_builder(daemon, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    env.update(DOCKER_BUILDKIT="0", DOCKER_CONFIG=str(tmp_path / "docker-config"))
+    ref = ["docker", "-H", f"unix://{REF_DOCKER}"]
+    if subprocess.run([*ref, "image", "inspect", "busybox"], capture_output=True, timeout=30, env=env).returncode != 0:
+        pytest.skip("the reference Docker engine does not answer or has no busybox")
+    ctx = _context(tmp_path)
+    tag = f"dy8-compare:{secrets.token_hex(3)}"
+    try:
+        built = subprocess.run([*ref, "build", "-q", "-t", tag, str(ctx)], capture_output=True, timeout=180, env=env)
+        assert built.returncode == 0, built.stderr.decode()
+        daemon.cli("build", "-q", "-t", tag, str(ctx), check=True, timeout=180)
+        theirs = json.loads(subprocess.run([*ref, "image", "inspect", tag], capture_output=True, timeout=30,
+                                           env=env, check=True).stdout)[0]
+        mine = json.loads(daemon.cli("image", "inspect", tag, check=True).stdout)[0]
+        for key in COMPARED:
+            assert mine["Config"].get(key) == theirs["Config"].get(key), key
+        assert len(mine["RootFS"]["Layers"]) == len(theirs["RootFS"]["Layers"])
+        ours_tree = _tree(_export([*daemon_cli(daemon)], tag, env))
+        their_tree = _tree(_export(ref, tag, env))
+        assert ours_tree == their_tree
+        assert "app/sub" in ours_tree and "extracted/inner/x.txt" in ours_tree
+    finally:
+        subprocess.run([*ref, "rmi", "-f", tag], capture_output=True, timeout=60, env=env)
+        daemon.cli("rmi", "-f", tag)
+
+
+def daemon_cli(daemon) -> list[str]:
+    return ["docker", "-H", daemon.host]
