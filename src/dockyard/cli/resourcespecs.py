@@ -103,6 +103,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shm-size", default=None)
     p.add_argument("--device", action="append", default=[])
     p.add_argument("--device-cgroup-rule", action="append", default=[])
+    p.add_argument("--restart", default=None)
 
 
 def apply_args(body: dict[str, Any], args: argparse.Namespace) -> None:
@@ -139,3 +140,20 @@ def apply_args(body: dict[str, Any], args: argparse.Namespace) -> None:
                                     f"invalid device cgroup format '{rule}'")
     if args.device_cgroup_rule:
         host["DeviceCgroupRules"] = list(args.device_cgroup_rule)
+    if args.restart:
+        host["RestartPolicy"] = restart_policy(args.restart)
+        if host["RestartPolicy"]["Name"] not in ("", "no") and host.get("AutoRemove"):
+            raise ResourceSpecError("Conflicting options: --restart and --rm")
+
+
+def restart_policy(text: str) -> dict[str, Any]:
+    """docker ``opts.ParseRestartPolicy``: ``name[:max-retries]``."""
+    name, sep, count = text.partition(":")
+    if sep and name != "on-failure":
+        raise ResourceSpecError(f"invalid restart policy format: maximum retry count can only be used with "
+                                f"'on-failure'")
+    try:
+        retries = int(count) if sep else 0
+    except ValueError:
+        raise ResourceSpecError(f"invalid restart policy format: maximum retry count must be an integer") from None
+    return {"Name": name, "MaximumRetryCount": retries}

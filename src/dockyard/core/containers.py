@@ -74,6 +74,7 @@ class ContainerState:
     started_at: str = "0001-01-01T00:00:00Z"
     finished_at: str = "0001-01-01T00:00:00Z"
     restart_count: int = 0
+    manually_stopped: bool = False  # a user's stop/kill: unless-stopped stays down at daemon start
 
     def evolve(self, **changes: Any) -> "ContainerState":
         return replace(self, **changes)

@@ -2,12 +2,14 @@
 
 ::
 
-    shim ──fork──► middle: join the cgroup, setns every namespace of the init
-                   (/proc/<init>/ns/*, mount last), fork
+    shim ──fork──► middle: setns every namespace of the init
+                   (/proc/<init>/ns/*, mount last), fork, move the process into the
+                   container's cgroup, tell it "go"
                         └──fork──► process (in the container's pid ns): non-dumpable,
                                    stdio (pipes, or a pty from the container's devpts),
                                    init.py steps 13-16 with the container's rlimits,
-                                   no-new-privs, capabilities and seccomp, then execve
+                                   no-new-privs, capabilities and seccomp, wait for
+                                   "go" (it is then in the cgroup), then execve
                    middle sends Pid(process) and exits; the shim (a child subreaper)
                    inherits the process, reaps it and records its exit status.
 
@@ -64,9 +66,15 @@ def join_paths(spec: Spec, init_pid: int) -> list[tuple[str, str]]:
 
 def launch_exec(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager, req: m.Exec,
                 stdio: tuple[int, int, int], chan: socket.socket, close_fds: Sequence[int],
-                seccomp_bpf: bytes | None) -> int:
+                seccomp_bpf: bytes | None, go: int = -1) -> int:
     """Fork the middle process; returns its pid. The process's pid arrives as ``Pid`` on ``chan``,
-    a pty master as ``Console`` + fd, a failure as ``Failed``; EOF means execve succeeded."""
+    a pty master as ``Console`` + fd, a failure as ``Failed``; EOF means execve succeeded.
+
+    With ``go`` (a pipe's read end; its write end belongs in ``close_fds``) the caller moves the
+    process into the cgroup when ``Pid`` arrives and then writes one byte: the process runs its
+    steps meanwhile and execs only after that byte (EOF: it exits without running anything).
+    A cgroup v1 write waits for an RCU grace period (~10 ms when idle); this overlaps it with
+    the process's own work.  Without ``go`` the middle joins the cgroup first."""
     pid = os.fork()
     if pid:
         return pid
@@ -80,7 +88,7 @@ def launch_exec(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager,
                 os.close(fd)
             except OSError:
                 pass
-        code = _middle(sys, spec, init_pid, cgroup, req, stdio, chan, seccomp_bpf)
+        code = _middle(sys, spec, init_pid, cgroup, req, stdio, chan, seccomp_bpf, go)
     except BaseException:
         _report(chan, m.Failed(traceback.format_exc(limit=3), step="exec"))
     finally:
@@ -88,9 +96,10 @@ def launch_exec(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager,
 
 
 def _middle(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager, req: m.Exec,
-            stdio: tuple[int, int, int], chan: socket.socket, seccomp_bpf: bytes | None) -> int:
+            stdio: tuple[int, int, int], chan: socket.socket, seccomp_bpf: bytes | None, go: int = -1) -> int:
     try:
-        cgroup.add_process(os.getpid())
+        if go < 0:
+            cgroup.add_process(os.getpid())
         for path, ns_type in join_paths(spec, init_pid):
             sys.setns(path, FLAGS[ns_type])
     except OSError as exc:
@@ -100,7 +109,7 @@ def _middle(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager, req
     if child == 0:
         code = 1
         try:
-            code = _process(sys, spec, req, stdio, chan, seccomp_bpf)
+            code = _process(sys, spec, req, stdio, chan, seccomp_bpf, go)
         except BaseException:
             _report(chan, m.Failed(traceback.format_exc(limit=3), step="exec"))
         finally:
@@ -110,7 +119,7 @@ def _middle(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager, req
 
 
 def _process(sys: Syscalls, spec: Spec, req: m.Exec, stdio: tuple[int, int, int], chan: socket.socket,
-             seccomp_bpf: bytes | None) -> int:
+             seccomp_bpf: bytes | None, go: int = -1) -> int:
     proc = exec_process_spec(spec.process, req)
     exec_spec = dataclasses.replace(spec, process=proc)
     try:
@@ -120,6 +129,8 @@ def _process(sys: Syscalls, spec: Spec, req: m.Exec, stdio: tuple[int, int, int]
         if req.tty:
             hand_off_console(sys, chan, req.uid, req.gid)
         run_steps(process_steps(sys, exec_spec, proc, seccomp_bpf))
+        if go >= 0 and os.read(go, 1) != b"1":
+            return 1  # not moved into the container's cgroup: the shim reports why
         exec_process(sys, exec_spec)  # returns only by raising
     except StepError as exc:
         _report(chan, m.Failed(exc.message, step=exc.step, exit_code=exc.exit_code))

@@ -454,11 +454,12 @@ class Shim:
         stdio = (pipes[2][0] if len(pipes) > 2 else -1,
                  pipes[0][1] if pipes else -1, pipes[1][1] if pipes else -1)
         parent, child = socket.socketpair()
+        go_r, go_w = os.pipe()  # "you are in the cgroup": see launch_exec
         try:
             middle = launch_exec(LinuxSyscalls(), self.spec, self.init_pid, self.cgroup, req, stdio, child,
-                                 [self.listener.fileno()], self.bpf)
+                                 [self.listener.fileno(), go_w], self.bpf, go_r)
         except OSError as exc:
-            for r, w in pipes:
+            for r, w in [*pipes, (go_r, go_w)]:
                 os.close(r)
                 os.close(w)
             parent.close()
@@ -466,6 +467,7 @@ class Shim:
             client.send(m.Failed(f"fork: {exc}", step="exec"))
             return
         child.close()
+        os.close(go_r)
         for fd in stdio:
             if fd >= 0:
                 os.close(fd)
@@ -483,6 +485,13 @@ class Shim:
                     break  # execve closed the CLOEXEC channel: running
                 if isinstance(msg, m.Pid):
                     ex.pid = msg.pid
+                    try:  # moved in while it runs its steps, then told to go on (launch_exec)
+                        self.cgroup.add_process(msg.pid)
+                        os.write(go_w, b"1")
+                    except OSError as exc:
+                        failure = m.Failed(f"cannot join the container's cgroup: {exc}", step="exec")
+                    os.close(go_w)  # after a failure: EOF, the process exits without running anything
+                    go_w = -1
                 elif isinstance(msg, m.Console) and chan.fds:
                     ex.master = chan.fds.pop(0)
                     os.set_blocking(ex.master, False)
@@ -495,6 +504,8 @@ class Shim:
             failure = m.Failed(f"exec did not report: {exc}", step="exec")
         finally:
             chan.close()
+            if go_w >= 0:
+                os.close(go_w)
             _reap(middle)
         if failure is not None or not ex.pid:
             self._discard_exec(ex)

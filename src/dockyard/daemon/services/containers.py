@@ -275,7 +275,7 @@ class ContainerService:
             raise
         pid = self._runtime.state(id).pid
         self._save(id, rec.state.evolve(status=lifecycle.transition(rec.state.status, Action.START),
-                                        pid=pid, exit_code=0, error="", oom_killed=False,
+                                        pid=pid, exit_code=0, error="", oom_killed=False, manually_stopped=False,
                                         started_at=rfc3339_ns()))
         threading.Thread(target=self._monitor, args=(id, out), name=f"monitor-{id[:12]}", daemon=True).start()
         self._publish(rec, "start")
@@ -312,13 +312,15 @@ class ContainerService:
             return
         policy = RestartPolicy.from_host_config(rec.config.host_config_json)
         with self._cond:
-            manual = id in self._stopping or self._shutting_down
+            by_user = id in self._stopping
+            manual = by_user or self._shutting_down
         restart = (not manual and rec.state.status is Status.RUNNING
                    and policy.should_restart(status.code, rec.state.restart_count))
         action = Action.RESTART if restart else Action.EXIT
         self._save(id, rec.state.evolve(
             status=lifecycle.transition(rec.state.status, action), pid=0, exit_code=status.code,
-            oom_killed=status.oom_killed, finished_at=rfc3339_ns(status.finished_at_ns)))
+            oom_killed=status.oom_killed, finished_at=rfc3339_ns(status.finished_at_ns),
+            manually_stopped=by_user))
         self._runtime.delete(id)
         if self._network is not None:
             self._network.detach(id)
@@ -783,6 +785,9 @@ class ContainerService:
         for id in self._runtime.list():
             if id not in known:
                 self._runtime.delete(id)
+        from dockyard.daemon.services.bootstart import start_by_policy
+
+        start_by_policy(self._store.list(), self.start)  # always / unless-stopped come back
 
 
 def _signal_number(name: str | int | None, default: int = int(signals.SIGTERM)) -> int:

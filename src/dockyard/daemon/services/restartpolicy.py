@@ -62,5 +62,9 @@ class RestartPolicy:
                                        or restart_count < self.maximum_retry_count)
         return False
 
+    def start_on_daemon_start(self, manually_stopped: bool) -> bool:
+        """moby's restore: ``always`` comes back, ``unless-stopped`` unless a user stopped it."""
+        return self.name == "always" or (self.name == "unless-stopped" and not manually_stopped)
+
     def delay(self, restart_count: int) -> float:
         return min(_MAX_DELAY, _FIRST_DELAY * (2 ** min(restart_count, 20)))
