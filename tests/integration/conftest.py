@@ -6,6 +6,7 @@ parent of its own, so teardown can prove nothing leaked.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -86,7 +87,9 @@ def start_daemon(base: Path, net: tuple[str, str, str] | None = None, extra: tup
     """``net``: (bridge, chain prefix, pool) to reuse, e.g. to restart a daemon; ``extra``: more dockyardd flags."""
     data_root, exec_root = base / "data", base / "exec"
     socket = exec_root / "dockyard.sock"
-    parent = "dockyard-test-" + secrets.token_hex(4)
+    # Derived from the roots, not random: a daemon restarted on the same roots
+    # (after kill -9) owns the same cgroup parent and removes it at shutdown.
+    parent = "dockyard-test-" + hashlib.sha256(str(base.resolve()).encode()).hexdigest()[:8]
     tag = secrets.token_hex(3)
     # Networking names and subnets of our own, so daemons run side by side
     # (pytest -n) and teardown can prove nothing of ours is left on the host.
