@@ -104,6 +104,15 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", action="append", default=[])
     p.add_argument("--device-cgroup-rule", action="append", default=[])
     p.add_argument("--restart", default=None)
+    p.add_argument("--log-driver", default=None)
+    p.add_argument("--health-cmd", default=None)
+    p.add_argument("--health-interval", default=None)
+    p.add_argument("--health-timeout", default=None)
+    p.add_argument("--health-start-period", default=None)
+    p.add_argument("--health-start-interval", default=None)
+    p.add_argument("--health-retries", type=int, default=None)
+    p.add_argument("--no-healthcheck", action="store_true")
+    p.add_argument("--log-opt", action="append", default=[])
 
 
 def apply_args(body: dict[str, Any], args: argparse.Namespace) -> None:
@@ -140,6 +149,16 @@ def apply_args(body: dict[str, Any], args: argparse.Namespace) -> None:
                                     f"invalid device cgroup format '{rule}'")
     if args.device_cgroup_rule:
         host["DeviceCgroupRules"] = list(args.device_cgroup_rule)
+    if args.log_driver or args.log_opt:
+        opts = {}
+        for opt in args.log_opt:
+            key, sep, value = opt.partition("=")
+            if not sep:
+                raise ResourceSpecError(f"invalid argument \"{opt}\" for \"--log-opt\" flag: "
+                                        f"invalid key value pair format: {opt}")
+            opts[key] = value
+        host["LogConfig"] = {"Type": args.log_driver or "", "Config": opts}
+    healthcheck(body, args)
     if args.restart:
         host["RestartPolicy"] = restart_policy(args.restart)
         if host["RestartPolicy"]["Name"] not in ("", "no") and host.get("AutoRemove"):
@@ -157,3 +176,47 @@ def restart_policy(text: str) -> dict[str, Any]:
     except ValueError:
         raise ResourceSpecError(f"invalid restart policy format: maximum retry count must be an integer") from None
     return {"Name": name, "MaximumRetryCount": retries}
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def parse_duration(flag: str, text: str) -> int:
+    """Go's time.ParseDuration ("1m30s", "500ms") → ns."""
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _NS[m.group(2)]
+        pos = m.end()
+    if not text or pos != len(text):
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"{flag}\" flag: time: invalid duration "
+                                f"\"{text}\"")
+    return int(total)
+
+
+def healthcheck(body: dict[str, Any], args: argparse.Namespace) -> None:
+    """The docker CLI's Healthcheck from ``--health-*`` / ``--no-healthcheck`` (top-level Config)."""
+    durations = {"Interval": args.health_interval, "Timeout": args.health_timeout,
+                 "StartPeriod": args.health_start_period, "StartInterval": args.health_start_interval}
+    given = args.health_cmd is not None or args.health_retries is not None or any(durations.values())
+    if args.no_healthcheck:
+        if given:
+            raise ResourceSpecError("--no-healthcheck conflicts with --health-* options")
+        body["Healthcheck"] = {"Test": ["NONE"]}
+        return
+    if not given:
+        return
+    hc: dict[str, Any] = {}
+    if args.health_cmd is not None:
+        hc["Test"] = ["CMD-SHELL", args.health_cmd] if args.health_cmd else []
+    for key, value in durations.items():
+        if value:
+            flag = "--health-" + re.sub(r"(?<!^)([A-Z])", r"-\1", key).lower()
+            hc[key] = parse_duration(flag, value)
+    if args.health_retries is not None:
+        if args.health_retries < 0:
+            raise ResourceSpecError("--health-retries cannot be negative")
+        hc["Retries"] = args.health_retries
+    body["Healthcheck"] = hc

@@ -136,6 +136,12 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
     }
     if stop_signal:
         config_json["StopSignal"] = stop_signal
+    from dockyard.daemon.health import check_of, merge
+
+    healthcheck = merge(body.get("Healthcheck"), image.config.healthcheck)
+    if healthcheck:  # the user's HEALTHCHECK fields over the image's (moby's merge)
+        check_of(healthcheck)  # an unknown test type is refused at create
+        config_json["Healthcheck"] = healthcheck
     exposed = {**{p: {} for p in image.config.exposed_ports}, **(body.get("ExposedPorts") or {})}
     if exposed:  # the image's EXPOSE and the user's, for -P and NetworkSettings.Ports
         config_json["ExposedPorts"] = exposed

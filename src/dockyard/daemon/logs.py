@@ -8,10 +8,11 @@ pure (``parse_line``, ``select``); ``read_log`` does the file I/O.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from dockyard.core.runtime import STDERR, STDOUT
 from dockyard.core.timefmt import parse_rfc3339
@@ -58,15 +59,18 @@ def format_entry(e: LogEntry, timestamps: bool) -> bytes:
 
 def read_log(path: Path, *, stdout: bool, stderr: bool, since: float = 0, until: float = 0,
              tail: int | None = None, timestamps: bool = False, follow: bool = False,
-             is_done: Callable[[], bool] = lambda: True, poll: float = 0.02) -> Iterator[tuple[int, bytes]]:
+             is_done: Callable[[], bool] = lambda: True, poll: float = 0.02,
+             older: Sequence[Path] = ()) -> Iterator[tuple[int, bytes]]:
     """Yield (stream, bytes) from the log; with ``follow``, keep reading until
-    ``is_done()`` is true and the file has been drained."""
+    ``is_done()`` is true and the file has been drained. ``older``: rotated
+    files (oldest first) read before ``path``; a rotation while following is
+    noticed by the inode of ``path`` changing, and the new file is read on."""
     try:
         f = open(path, "rb")
     except FileNotFoundError:
         return
-    with f:
-        data = f.read()
+    try:  # not ``with f``: a rotation swaps ``f`` for the new file
+        data = b"".join(_read_quietly(p) for p in older) + f.read()
         complete, _, partial = data.rpartition(b"\n")
         entries = [e for e in (parse_line(line) for line in complete.split(b"\n") if line) if e]
         for e in select(entries, stdout=stdout, stderr=stderr, since=since, until=until, tail=tail):
@@ -86,6 +90,29 @@ def read_log(path: Path, *, stdout: bool, stderr: bool, since: float = 0, until:
                     if e and select([e], stdout=stdout, stderr=stderr, until=until):
                         yield e.stream, format_entry(e, timestamps)
                 continue
+            if _rotated(path, f):  # the shim renamed our file to .1: carry on in the new one
+                try:
+                    f.close()
+                    f = open(path, "rb")
+                except FileNotFoundError:
+                    return
+                continue
             if done:
                 return
             time.sleep(poll)
+    finally:
+        f.close()
+
+
+def _read_quietly(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+def _rotated(path: Path, f: Any) -> bool:
+    try:
+        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino
+    except FileNotFoundError:
+        return False

@@ -145,6 +145,9 @@ def validate(host: Mapping[str, Any], facts: HostFacts) -> list[str]:
     for rule in host.get("DeviceCgroupRules") or ():
         device_rule(rule)
     rlimits(host)
+    from dockyard.daemon.logconfig import settings
+
+    settings(host)  # the log driver and its options
     return warnings
 
 
@@ -155,6 +158,9 @@ def adapt(host: dict[str, Any]) -> dict[str, Any]:
         host["MemorySwap"] = mem * 2
     if not host.get("ShmSize"):
         host["ShmSize"] = DEFAULT_SHM_SIZE
+    log = host.get("LogConfig")
+    if isinstance(log, dict) and not log.get("Type"):
+        host["LogConfig"] = {"Type": "json-file", "Config": log.get("Config") or {}}
     return host
 
 
@@ -251,8 +257,10 @@ def with_resources(spec: oci.Spec, host: Mapping[str, Any], facts: HostFacts | N
                    if m.destination == "/dev/shm" and m.type == "tmpfs" else m for m in spec.mounts)
     limits = rlimits(host)
     process = replace(spec.process, rlimits=spec.process.rlimits + limits) if limits else spec.process
-    return replace(spec, process=process, mounts=mounts,
-                   linux=replace(spec.linux, resources=res, devices=spec.linux.devices + nodes))
+    from dockyard.daemon.logconfig import annotate
+
+    return annotate(replace(spec, process=process, mounts=mounts,  # + the log driver's settings
+                            linux=replace(spec.linux, resources=res, devices=spec.linux.devices + nodes)), host)
 
 
 def update_resources(changed: Mapping[str, Any], host: Mapping[str, Any],

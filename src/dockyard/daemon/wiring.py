@@ -69,6 +69,9 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
     transfer = ImageTransfer(images)
     containerfs = ContainerFsService(db.containers, images.snapshotter, transfer, pauser=containers)
     execs = ExecService(db.containers, images, runtime, events)
+    from dockyard.daemon.services.health import HealthMonitor
+
+    containers.health = HealthMonitor(execs)  # probes exec through the ExecService, as Docker's
     server = ApiServer(Services(containers=containers, images=images, system=system, events=events,
                                 networks=networks, transfer=transfer, containerfs=containerfs, volumes=volumes,
                                 execs=execs, stats=_stats(db, runtime),

@@ -64,6 +64,7 @@ class RunConfig:
     stop_signal: str = ""
     exposed_ports: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
+    healthcheck: Mapping[str, Any] | None = None  # HEALTHCHECK, as Docker stores it
 
     @classmethod
     def from_json(cls, obj: Any) -> "RunConfig":
@@ -92,6 +93,7 @@ class RunConfig:
             stop_signal=str(obj.get("StopSignal") or ""),
             exposed_ports=tuple(sorted((obj.get("ExposedPorts") or {}).keys())),
             volumes=tuple(sorted((obj.get("Volumes") or {}).keys())),
+            healthcheck=dict(obj["Healthcheck"]) if isinstance(obj.get("Healthcheck"), dict) else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -114,6 +116,8 @@ class RunConfig:
             d["ExposedPorts"] = {p: {} for p in self.exposed_ports}
         if self.volumes:
             d["Volumes"] = {v: {} for v in self.volumes}
+        if self.healthcheck is not None:
+            d["Healthcheck"] = dict(self.healthcheck)
         return d
 
 

@@ -46,6 +46,7 @@ from dockyard.runtime.exec import launch_exec
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import cgroup_from_json
 from dockyard.runtime.jsonlog import JsonLogEncoder
+from dockyard.runtime.logrotate import LogWriter
 from dockyard.runtime.launcher import launch
 from dockyard.runtime.sys.linux import LinuxSyscalls, set_child_subreaper
 
@@ -196,9 +197,8 @@ class Shim:
                     devices_bpf.attach(self.cgroup.path, self.spec.linux.resources.devices)
         except OSError as exc:
             raise _CreateFailed("cgroup", str(exc)) from exc
-        log_path = Path(self.req.log_path)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        # json-file (rotated per the spec's dockyard.log.* annotations) or nothing (driver "none")
+        self.log = LogWriter.from_annotations(Path(self.req.log_path), self.spec.annotations)
         terminal = self.spec.process.terminal
         out_r, out_w = os.pipe() if not terminal else (-1, -1)
         err_r, err_w = os.pipe() if not terminal else (-1, -1)
@@ -434,7 +434,7 @@ class Shim:
             self._close_output(fd)
             return
         stream = self.out[fd]
-        _write_all(self.log_fd, self.encoder.feed(stream, data))
+        self.log.write(self.encoder.feed(stream, data))
         for client in list(self.clients.values()):
             if client.attached and not client.send(m.Output(stream, data)):
                 self._drop(client)
@@ -560,7 +560,7 @@ class Shim:
 
     def _close_output(self, fd: int) -> None:
         stream = self.out.pop(fd)
-        _write_all(self.log_fd, self.encoder.close(stream))
+        self.log.write(self.encoder.close(stream))
         if self.stdin is not None and self.stdin.fd == fd:
             self.stdin.closed = True  # the pty master doubles as stdin: closed here, once
         os.close(fd)
@@ -600,7 +600,7 @@ class Shim:
             if client.attached or client.waiting:
                 client.send(exited)
             client.sock.close()
-        os.close(self.log_fd)
+        self.log.close()
 
 
 class _CreateFailed(Exception):

@@ -50,11 +50,13 @@ def session(attached: Any, *, stdin: bool, tty: bool, detach_keys: str = "",
     def pump_stdin() -> None:
         while True:
             try:
-                data = os.read(0, 65536)
+                raw = os.read(0, 65536)
             except OSError:
-                data = b""
-            if proxy is not None and data:
-                data = proxy.feed(data)
+                raw = b""
+            # The proxy may hold back a read's bytes (the first detach key, typed alone): that
+            # is no EOF -- only an empty read is (it used to end the pump, so the second key,
+            # read later, went nowhere).
+            data = proxy.feed(raw) if proxy is not None and raw else raw
             try:
                 if data:
                     attached.sock.sendall(data)
@@ -62,7 +64,7 @@ def session(attached: Any, *, stdin: bool, tty: bool, detach_keys: str = "",
                     detached.append(True)
                     attached.sock.shutdown(2)  # SHUT_RDWR: the output loop ends at once
                     return
-                if not data and (proxy is None or not proxy.detached):
+                if not raw:
                     attached.close_write()
                     return
             except OSError:

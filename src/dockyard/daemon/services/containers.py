@@ -46,8 +46,8 @@ from dockyard.daemon.stdinhub import StdinHub
 from dockyard.daemon.specgen import (ContainerFiles, SecurityDefaults, build_spec, hosts_file, init_binary,
                                     resolv_conf)
 from dockyard.daemon.users import resolve_user
-from dockyard.errors import (Conflict, EngineError, Internal, InvalidArgument, NotFound, NotModified,
-                             RuntimeFailure, StartFailed)
+from dockyard.errors import (Conflict, EngineError, Internal, InvalidArgument, NotFound, NotImplemented_,
+                             NotModified, RuntimeFailure, StartFailed)
 from dockyard.oci import runtime as oci
 from dockyard.oci.image import ImageConfig
 from dockyard.wire.models import containers as models
@@ -111,6 +111,8 @@ class AttachStream:
 
 
 class ContainerService:
+    health: Any = None  # services/health.HealthMonitor, set by wiring (None: no health checks)
+
     def __init__(self, store: ContainerStore, images: ImageProvider, runtime: Runtime,
                  paths: ContainerPaths, events: EventBus | None = None,
                  network: NetworkAttacher | None = None, volumes: Any = None) -> None:
@@ -279,6 +281,9 @@ class ContainerService:
                                         started_at=rfc3339_ns()))
         threading.Thread(target=self._monitor, args=(id, out), name=f"monitor-{id[:12]}", daemon=True).start()
         self._publish(rec, "start")
+        from dockyard.daemon.services.health import watch_record
+
+        watch_record(self.health, rec, lambda action: self._publish(rec, action))
 
     def _start_failed(self, rec: ContainerRecord, exc: BaseException) -> None:
         """Record why start failed (State.Error, ExitCode as Docker: 126/127
@@ -317,6 +322,8 @@ class ContainerService:
         restart = (not manual and rec.state.status is Status.RUNNING
                    and policy.should_restart(status.code, rec.state.restart_count))
         action = Action.RESTART if restart else Action.EXIT
+        if self.health is not None:
+            self.health.unwatch(id)
         self._save(id, rec.state.evolve(
             status=lifecycle.transition(rec.state.status, action), pid=0, exit_code=status.code,
             oom_killed=status.oom_killed, finished_at=rfc3339_ns(status.finished_at_ns),
@@ -432,7 +439,12 @@ class ContainerService:
             except NotFound:
                 return True
 
-        return logfile.read_log(self._log_path(rec.id), stdout=stdout, stderr=stderr, since=since,
+        from dockyard.daemon.logconfig import log_files
+
+        files = log_files(self._log_path(rec.id), rec.config.host_config_json)
+        if not files:
+            raise NotImplemented_("configured logging driver does not support reading")
+        return logfile.read_log(files[-1], stdout=stdout, stderr=stderr, since=since, older=files[:-1],
                                 until=until, tail=n, timestamps=timestamps, follow=follow, is_done=done)
 
     def stdin_hub(self, id: str) -> StdinHub:
@@ -464,9 +476,13 @@ class ContainerService:
     # ------------------------------------------------------------ queries
     def list_json(self, all: bool = False, limit: int = -1,
                   filters: Mapping[str, Sequence[str]] | None = None, size: bool = False) -> list[dict[str, Any]]:
+        from dockyard.daemon.services import health
+
+        filters, wanted = health.split_filters(filters)
         out = queries.list_json(self._store, all=all, limit=limit, filters=filters,
                                 resolve_image=queries.resolve_image_id(self._images),
                                 size_of=self.size_of if size else None)
+        out = health.decorate(self.health, out, wanted)
         if self._network is not None:
             for summary in out:
                 try:
@@ -497,6 +513,9 @@ class ContainerService:
                                       hosts=str(files.hosts), resolv_conf=str(files.resolv_conf),
                                       graph_driver=graph)
         out = models.inspect(rec, paths)
+        health = self.health.get(rec.id) if self.health is not None else None
+        if health is not None:
+            out["State"]["Health"] = health.to_json()
         if self._network is not None:
             out["NetworkSettings"] = self._network.settings(rec.config)
         if size:
@@ -734,6 +753,8 @@ class ContainerService:
             self._exits.pop(id, None)
             self._locks.pop(id, None)
             self._stopping.discard(id)
+            if self.health is not None:
+                self.health.forget(id)
             self._removed[id] = exit_code
             if len(self._removed) > 1024:  # bounded: only recent removals are waited on
                 self._removed.pop(next(iter(self._removed)))
@@ -779,6 +800,9 @@ class ContainerService:
                 if st is not None and st.status == "running":
                     out = self._runtime.attach(rec.id)
                     threading.Thread(target=self._monitor, args=(rec.id, out), daemon=True).start()
+                    from dockyard.daemon.services.health import watch_record
+
+                    watch_record(self.health, rec, lambda action, rec=rec: self._publish(rec, action))
                 else:
                     exit = st.exit if st is not None and st.exit else ExitStatus(255, time.time_ns())
                     self._on_exit(rec.id, exit)
