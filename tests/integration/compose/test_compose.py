@@ -139,9 +139,11 @@ def test_docker_compose_interop(daemon, tmp_path):
         assert leftovers(daemon, p) == []
         # And the other way round.
         compose(daemon, path, "up", "-d", project=p)
-        rows = dc("ps").stdout.decode()
-        for name in ("dyinterop-api-1", "dyinterop-db-1", "dyinterop-frontend-1"):
-            assert name in rows, rows
+        # (``ps --services``: the table wraps long names at the terminal width.)
+        assert sorted(dc("ps", "--services").stdout.decode().split()) == ["api", "db", "frontend"]
+        ids = dc("ps", "-q").stdout.decode().split()
+        names = {json.loads(daemon.cli("inspect", i, check=True).stdout)[0]["Name"] for i in ids}
+        assert names == {"/dyinterop-api-1", "/dyinterop-db-1", "/dyinterop-frontend-1"}
         dc("down", "-v", "--rmi", "local")
         assert leftovers(daemon, p) == []
     finally:
