@@ -11,6 +11,7 @@ given; an explicitly empty Entrypoint (the CLI sends ``[""]`` for
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Any, Mapping
 
 from dockyard.core.containers import ContainerConfig
@@ -18,6 +19,7 @@ from dockyard.daemon import security, specgen
 from dockyard.errors import InvalidArgument
 from dockyard.oci.image import ImageConfig
 
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -136,6 +138,11 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
     }
     if stop_signal:
         config_json["StopSignal"] = stop_signal
+    mac = _str(body, "MacAddress")
+    if mac:
+        if not _MAC.match(mac):
+            raise InvalidArgument(f"invalid MAC address: {mac}")
+        config_json["MacAddress"] = mac.lower()  # the primary network's interface takes it
     from dockyard.daemon.health import check_of, merge
 
     healthcheck = merge(body.get("Healthcheck"), image.config.healthcheck)

@@ -70,3 +70,11 @@ def test_udp_publish_carries_datagrams_both_ways(daemon: Daemon):
     finally:
         daemon.cli("rm", "-f", name, check=True)
     assert f"--dport {port} " not in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+
+
+def test_mac_address_names_the_primary_interface(daemon):
+    cp = daemon.cli("run", "--rm", "--mac-address", "02:42:AC:11:00:99", "busybox", "cat", "/sys/class/net/eth0/address")
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout == b"02:42:ac:11:00:99\n"
+    bad = daemon.cli("run", "--rm", "--mac-address", "nope", "busybox", "true")
+    assert bad.returncode != 0 and b"nope" in bad.stderr

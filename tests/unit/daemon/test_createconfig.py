@@ -77,3 +77,9 @@ def test_bad_input_names_the_field(body, msg):
 def test_labels_merge_user_wins():
     c = make({"Image": "b", "Labels": {"a": "user"}}, image(cmd=("sh",), labels={"a": "img", "b": "img"}))
     assert c.labels == {"a": "user", "b": "img"}
+
+
+def test_mac_address_validated_and_kept_lowercase():
+    assert make({"Image": "b", "MacAddress": "02:42:AC:11:00:02"}).config_json["MacAddress"] == "02:42:ac:11:00:02"
+    with pytest.raises(InvalidArgument, match="invalid MAC address: 02:42"):
+        make({"Image": "b", "MacAddress": "02:42"})

@@ -401,7 +401,9 @@ class NetworkService:
             taken.add(ifname)
             route = None if (net.internal or has_route) else net.gateway
             has_route = has_route or route is not None
-            mac = ipam.mac_for(ip)
+            # --mac-address names the primary network's interface (the first joined at start)
+            wanted = config.config_json.get("MacAddress") if first and ifname == "eth0" else None
+            mac = str(wanted) if wanted else ipam.mac_for(ip)
             veth = "dy" + secrets.token_hex(6)[:11]
             self._driver.join(net.bridge, netns, veth=veth, ifname=ifname, ip=ip,
                               prefix_len=ipam.IPv4Net(net.subnet).prefixlen, mac=mac, gateway=route)
