@@ -37,7 +37,7 @@ from dockyard.runtime import capabilities
 from dockyard.runtime import messages as m
 from dockyard.runtime.cgroups import CgroupManager
 from dockyard.runtime.init import StepError, exec_process, process_steps, run_steps
-from dockyard.runtime.launcher import _RESET_SIGNALS, hand_off_console, set_stdio
+from dockyard.runtime.launcher import _RESET_SIGNALS, fork_reporting, hand_off_console, set_stdio
 from dockyard.runtime.namespaces import FLAGS, JOIN_ORDER
 from dockyard.runtime.sys.syscalls import Syscalls
 
@@ -105,17 +105,7 @@ def _middle(sys: Syscalls, spec: Spec, init_pid: int, cgroup: CgroupManager, req
     except OSError as exc:
         _report(chan, m.Failed(f"cannot join the container: {exc}", step="setns"))
         return 1
-    child = os.fork()
-    if child == 0:
-        code = 1
-        try:
-            code = _process(sys, spec, req, stdio, chan, seccomp_bpf, go)
-        except BaseException:
-            _report(chan, m.Failed(traceback.format_exc(limit=3), step="exec"))
-        finally:
-            os._exit(code)
-    _report(chan, m.Pid(child))
-    return 0
+    return fork_reporting(chan, "exec", lambda: _process(sys, spec, req, stdio, chan, seccomp_bpf, go))
 
 
 def _process(sys: Syscalls, spec: Spec, req: m.Exec, stdio: tuple[int, int, int], chan: socket.socket,

@@ -23,7 +23,7 @@ import signal
 import socket
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from dockyard.core.mount import Mount as RootfsMount
 from dockyard.oci.runtime import Spec
@@ -74,17 +74,7 @@ def _intermediate(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[Root
     except OSError as exc:
         _report(chan, m.Failed(str(exc), step="namespaces"))
         return 1
-    child = os.fork()
-    if child == 0:
-        code = 1
-        try:
-            code = _init(sys, spec, bundle, mounts, stdio, chan, seccomp_bpf)
-        except BaseException:
-            _report(chan, m.Failed(traceback.format_exc(limit=3), step="init"))
-        finally:
-            os._exit(code)
-    _report(chan, m.Pid(child))
-    return 0
+    return fork_reporting(chan, "init", lambda: _init(sys, spec, bundle, mounts, stdio, chan, seccomp_bpf))
 
 
 def _init(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount],
@@ -145,6 +135,23 @@ def _report(chan: socket.socket, msg: m.Message) -> None:
         chan.sendall(m.encode(msg))
     except OSError:
         pass
+
+
+def fork_reporting(chan: socket.socket, step: str, run: "Callable[[], int]") -> int:
+    """Fork the process-to-be (container init or exec'd process) running ``run``;
+    a crash in it is reported on ``chan`` as a failure of ``step``, and the
+    parent reports the child's pid. Shared by launch and exec."""
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            code = run()
+        except BaseException:
+            _report(chan, m.Failed(traceback.format_exc(limit=3), step=step))
+        finally:
+            os._exit(code)
+    _report(chan, m.Pid(child))
+    return 0
 
 
 def _close(fd: int) -> None:

@@ -109,27 +109,13 @@ def _inspect(ctx: Any, argv: list[str]) -> int:
     return 1 if missing else 0
 
 
-def _each(refs: list[str], fn: Any) -> int:
-    from dockyard.cli.main import error_text
-
-    failed = []
-    for ref in refs:
-        try:
-            fn(ref)
-        except EngineError as exc:
-            failed.append(error_text(exc))
-            continue
-        print(ref)
-    if failed:
-        sys.stderr.write("\n".join(failed) + "\n")
-    return 1 if failed else 0
-
-
 def _rm(ctx: Any, argv: list[str]) -> int:
     p = Parser("network rm", "Remove one or more networks")
     p.add_argument("-f", "--force", action="store_true")
     p.add_argument("networks", nargs="+")
     a = p.parse_args(argv)
+    from dockyard.cli.commands.control import _each  # the shared per-ref loop
+
     return _each(a.networks, ctx.api.remove_network)
 
 
