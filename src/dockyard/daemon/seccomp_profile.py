@@ -1,9 +1,7 @@
 """Docker's seccomp profile format -> the OCI ``linux.seccomp`` of one container (pure).
 
-``data/seccomp_default.json`` is Docker's default profile, byte for byte:
-``seccomp/default.json`` of github.com/moby/profiles at commit 3c28324
-(2026-05-06; identical to the copy moby vendors as profiles/seccomp
-v0.2.3).  To regenerate, copy that file over ours; nothing else changes.
+The built-in default is Docker's default policy, stated in our own layout
+in ``daemon/seccomp_default.py`` and turned into a profile object there.
 
 The Docker format adds what OCI lacks: an ``archMap`` (native arch ->
 sub-architectures whose binaries may also run) and per-rule ``includes``/
@@ -17,13 +15,11 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from dockyard.errors import InvalidArgument
 from dockyard.oci.runtime import Seccomp, SeccompArg, SeccompSyscall
 
-DEFAULT_PROFILE_PATH = Path(__file__).parent / "data" / "seccomp_default.json"
 
 # uname machine -> (Go arch name used in profiles, libseccomp arch constant)
 _MACHINES = {
@@ -36,7 +32,9 @@ _MACHINES = {
 
 @lru_cache(maxsize=1)
 def default_profile() -> Mapping[str, Any]:
-    return json.loads(DEFAULT_PROFILE_PATH.read_text())
+    from dockyard.daemon.seccomp_default import profile
+
+    return profile()
 
 
 def parse_profile(text: str) -> Mapping[str, Any]:
