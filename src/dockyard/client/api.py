@@ -217,16 +217,7 @@ class APIClient:
     def stats(self, ref: str, *, stream: bool = True) -> Iterator[dict[str, Any]]:
         """``GET /containers/{id}/stats``: one dict per sample (one only without ``stream``)."""
         resp = self._send("GET", f"/containers/{ref}/stats", query={"stream": "1" if stream else "0"})
-        buf = b""
-        try:
-            for raw in resp.iter_raw():
-                buf += raw
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        yield json.loads(line)
-        finally:
-            resp.close()
+        yield from _json_lines(resp)
 
     def prune_containers(self, filters: str | None = None) -> dict[str, Any]:
         return self._json("POST", "/containers/prune", query={"filters": filters} if filters else None)
@@ -245,16 +236,7 @@ class APIClient:
             if value:
                 query[key] = value
         resp = self._send("GET", "/events", query=query)
-        buf = b""
-        try:
-            for raw in resp.iter_raw():
-                buf += raw
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        yield json.loads(line)
-        finally:
-            resp.close()
+        yield from _json_lines(resp)
 
     # -- networks -------------------------------------------------------
 
@@ -413,3 +395,17 @@ class APIClient:
         return self._json("GET", f"/images/{ref}/history") or []
 
 __all__ = ["APIClient", "Attached", "DEFAULT_HOST", "DaemonUnreachable", "Waiter"]
+
+
+def _json_lines(resp: Response) -> Iterator[dict[str, Any]]:
+    """A streamed body of newline-separated JSON objects (stats, events), one dict each."""
+    buf = b""
+    try:
+        for raw in resp.iter_raw():
+            buf += raw
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if line.strip():
+                    yield json.loads(line)
+    finally:
+        resp.close()

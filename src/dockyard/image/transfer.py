@@ -181,16 +181,7 @@ class ImageTransfer:
             self.images._record([archive.LoadedImage(config_digest, new.names, manifest, chain)])
             return config_digest
         except BaseException as exc:
-            for c in reversed(committed):
-                try:
-                    self.images.snapshotter.remove(c)
-                except EngineError:
-                    pass
-            for d in created:
-                try:
-                    self.content.delete(d)
-                except NotFound:
-                    pass
+            self._rollback(committed, created)
             if isinstance(exc, (EngineError, KeyboardInterrupt, SystemExit, GeneratorExit)):
                 raise
             if isinstance(exc, (OSError, EOFError, ValueError)):
@@ -214,17 +205,21 @@ class ImageTransfer:
             self.images._record([archive.LoadedImage(config_digest, tuple(names), manifest, chain)])
             return config_digest
         except BaseException:
-            for c in reversed(committed):
-                try:
-                    self.images.snapshotter.remove(c)
-                except EngineError:
-                    pass
-            for d in created:
-                try:
-                    self.content.delete(d)
-                except NotFound:
-                    pass
+            self._rollback(committed, created)
             raise
+
+    def _rollback(self, committed: list[str], created: list[Digest]) -> None:
+        """Undo a half-made image: the snapshots committed and the blobs stored for it."""
+        for c in reversed(committed):
+            try:
+                self.images.snapshotter.remove(c)
+            except EngineError:
+                pass
+        for d in created:
+            try:
+                self.content.delete(d)
+            except NotFound:
+                pass
 
     def store_layer(self, chunks: Iterable[bytes]) -> Digest:
         """Store an uncompressed layer tar (blob digest = DiffID)."""
