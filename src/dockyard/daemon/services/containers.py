@@ -559,7 +559,10 @@ class ContainerService:
         if self._store.get(rec.id).state.status is Status.RESTARTING:
             self._await_stopped(rec.id, 5.0)  # the pending restart sees _stopping and gives up
         else:
-            self._signal(rec, sig)
+            try:
+                self._signal(rec, sig)
+            except Conflict:
+                pass  # it exited between our look and the signal: already stopping, wait below
             if not self._await_stopped(rec.id, float("inf") if timeout < 0 else float(timeout)):
                 self._signal(rec, int(signals.SIGKILL))
                 if not self._await_stopped(rec.id, 30.0):
