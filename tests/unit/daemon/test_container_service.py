@@ -195,3 +195,15 @@ def test_any_start_failure_removes_auto_remove_container(svc):
         svc.start(kept)
     st = svc.inspect_json(kept)["State"]
     assert st["Status"] == "created" and "unable to find user ghost" in st["Error"] and st["ExitCode"] == 128
+
+
+def test_process_exiting_inside_start_finishes_after_it_started(svc):
+    # A process quicker than the daemon's bookkeeping: StartedAt is stamped before it runs.
+    svc.rt.script("true", [], 0)
+    id = svc.create({"Image": "busybox", "Cmd": ["true"]}, None)["Id"]
+    t, result = wait_in_thread(svc, id, "not-running")
+    svc.start(id)
+    t.join(5)
+    st = svc.inspect_json(id)["State"]
+    assert st["Status"] == "exited"
+    assert st["FinishedAt"] >= st["StartedAt"] > "0001"

@@ -263,6 +263,8 @@ class ContainerService:
                 self._network.attach(cfg, f"/proc/{self._runtime.state(id).pid}/ns/net",
                                      EtcFiles(hosts=files.hosts, resolv_conf=files.resolv_conf))
             out = self._runtime.attach(id)
+            # Stamped before the process runs: a quick exit must not finish before it started.
+            started_at = rfc3339_ns()
             try:
                 self._runtime.start(id)
             except BaseException:
@@ -278,7 +280,7 @@ class ContainerService:
         pid = self._runtime.state(id).pid
         self._save(id, rec.state.evolve(status=lifecycle.transition(rec.state.status, Action.START),
                                         pid=pid, exit_code=0, error="", oom_killed=False, manually_stopped=False,
-                                        started_at=rfc3339_ns()))
+                                        started_at=started_at))
         threading.Thread(target=self._monitor, args=(id, out), name=f"monitor-{id[:12]}", daemon=True).start()
         self._publish(rec, "start")
         from dockyard.daemon.services.health import watch_record
