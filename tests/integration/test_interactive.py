@@ -62,8 +62,9 @@ def test_shell_session_resize_ctrl_c_and_exit_code(daemon: Daemon, client: str) 
                 break
             assert time.monotonic() < deadline, "resize never reached the container"
             time.sleep(0.1)
-        child.sendline("sleep 30; echo slept")
-        time.sleep(0.3)
+        child.sendline("echo sleep-starts; sleep 30; echo slept")
+        child.expect(r"\nsleep-starts\r?\n")  # the output line, not the echo of the typed one
+        time.sleep(0.3)  # sleep is now forked or about to be: ^C must reach it, not the prompt
         child.sendcontrol("c")  # the pty's line discipline: SIGINT to the foreground sleep
         child.sendline("echo after-$?")
         child.expect(r"after-130")

@@ -151,11 +151,12 @@ def test_prune(daemon: Daemon) -> None:
 def test_events_stream_and_since(daemon: Daemon) -> None:
     since = str(int(time.time()) - 1)
     events: list[dict] = []
-    proc = subprocess.Popen(["docker", "-H", daemon.host, "events", "--format", "{{json .}}",
-                             "--filter", "type=container"], stdout=subprocess.PIPE,
+    # --since makes the live stream replay from history first: nothing is missed however late
+    # the subscription registers on a loaded machine.
+    proc = subprocess.Popen(["docker", "-H", daemon.host, "events", "--format", "{{json .}}", "--since", since,
+                             "--filter", "type=container", "--filter", "container=lc-ev"], stdout=subprocess.PIPE,
                             env={"DOCKER_CONFIG": str(daemon.data_root / "docker-config"), "PATH": "/usr/bin:/bin"})
     try:
-        time.sleep(0.3)  # let the subscription register (bounded, once)
         daemon.cli("run", "--rm", "--name", "lc-ev", "busybox", "true", check=True)
         reader_done = threading.Event()
 

@@ -58,8 +58,10 @@ def test_kill9_restart_and_policies_on_daemon_start(tmp_path, seed_tar) -> None:
         st = _state(d, "quitter")
         assert st["Status"] == "exited" and st["ExitCode"] == 7
         before = len(d.cli("logs", "ticker", check=True).stdout.split())
-        time.sleep(0.3)
-        lines = d.cli("logs", "ticker", check=True).stdout.split()
+        deadline = time.monotonic() + 20
+        while len(lines := d.cli("logs", "ticker", check=True).stdout.split()) <= before:
+            assert time.monotonic() < deadline, "the ticker's log stopped after the restart"
+            time.sleep(0.1)
         assert len(lines) > before and lines == [str(i).encode() for i in range(len(lines))]  # in order, no gap
         d.cli("rm", "-f", "ticker", "quitter", *keep, check=True)
 
