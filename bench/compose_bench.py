@@ -12,6 +12,9 @@ tests/integration/compose/app.py's, with `depends_on: service_started`
 after one interval, which would measure the interval, not the tools). The
 api image is built once before timing, so `up` measures the cached build
 check plus create/start; `up` after `up` (nothing to do) is timed too.
+The three services form a chain (frontend → api → db), so a second app,
+"wide" (six independent services), shows what starting independent services
+in parallel buys.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration" / "compose"))
 from app import free_port, write_app  # noqa: E402
+
+
+WIDE = "services:\n" + "".join(
+    f"  s{i}:\n    image: busybox\n    init: true\n    command: [sleep, '300']\n" for i in range(6))
 
 
 def run(cmd: list[str], env: dict[str, str]) -> float:
@@ -70,6 +77,11 @@ def main() -> int:
     try:
         ours = [a.python, "-m", "dockyard.cli", "-H", a.host, "compose", "-f", str(path), "-p", "benchdy"]
         rows.append(bench("dockyard compose -> dockyardd", ours, env, a.n))
+        (work / "wide").mkdir()
+        (work / "wide" / "compose.yaml").write_text(WIDE)
+        wide = [a.python, "-m", "dockyard.cli", "-H", a.host, "compose", "-f", str(work / "wide" / "compose.yaml"),
+                "-p", "benchwide"]
+        rows.append(bench("wide app: dockyard compose", wide, env, a.n))
         dc = shutil.which("docker-compose")
         if dc:
             rows.append(bench("docker-compose 1.29 -> dockyardd", [dc, "-f", str(path), "-p", "benchdc"],
@@ -86,6 +98,9 @@ def main() -> int:
                                    capture_output=True, env=denv)
     finally:
         subprocess.run(ours + ["down", "-v", "--rmi", "local"], capture_output=True, env=env)
+        subprocess.run([a.python, "-m", "dockyard.cli", "-H", a.host, "compose", "-f",
+                        str(work / "wide" / "compose.yaml"), "-p", "benchwide", "down", "-t", "1"],
+                       capture_output=True, env=env)
         if shutil.which("docker-compose"):
             subprocess.run(["docker-compose", "-f", str(path), "-p", "benchdc", "down", "-v", "--rmi", "local"],
                            capture_output=True, env={**env, "DOCKER_HOST": a.host})

@@ -108,7 +108,7 @@ def start_daemon(base: Path, net: tuple[str, str, str] | None = None, extra: tup
              "--registry-loopback-only", "--dns", "127.0.0.1", "--config-file", str(_empty_config(base)), *extra],
             stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
     d = Daemon(data_root, exec_root, socket, parent, proc, bridge, chain)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # generous: CI machines run many daemons at once under -n
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"dockyardd exited: {(base / 'dockyardd.log').read_text()}")

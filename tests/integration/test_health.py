@@ -63,3 +63,36 @@ def test_image_healthcheck_and_no_healthcheck(daemon: Daemon, tmp_path) -> None:
     finally:
         daemon.cli("rm", "-f", "hc-img-c", "hc-none")
         daemon.cli("rmi", "hc-img")
+
+
+def test_health_survives_daemon_kill9(tmp_path, seed_tar) -> None:
+    import secrets
+    import signal
+
+    from .conftest import start_daemon, stop_daemon
+
+    d = start_daemon(tmp_path)
+    net = (d.bridge, d.chain, f"base=10.{200 + secrets.randbelow(50)}.0.0/16,size=24")
+    try:
+        d.cli("load", "-q", "-i", str(seed_tar), check=True)
+        d.cli("run", "-d", "--name", "hp", "--health-cmd", "cat /tmp/h", "--health-interval", "1s",
+              "--health-retries", "1", "busybox", "sh", "-c", "echo ok > /tmp/h; exec sleep 300", check=True)
+        _until(d, "hp", "healthy")
+        d.cli("exec", "hp", "rm", "/tmp/h", check=True)
+        before = _until(d, "hp", "unhealthy")
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait(10)
+        (d.exec_root / "dockyardd.pid").unlink(missing_ok=True)
+        d.socket.unlink(missing_ok=True)
+        parent = d.cgroup_parent
+        d = start_daemon(tmp_path, net, extra=("--cgroup-parent", parent))
+        d.cgroup_parent = parent
+        after = _health(d, "hp")
+        assert after["Status"] == "unhealthy", after  # not back at "starting"
+        assert after["FailingStreak"] >= before["FailingStreak"]
+        assert before["Log"][-1] in after["Log"]  # the same run's results, kept
+        d.cli("exec", "hp", "sh", "-c", "echo ok > /tmp/h", check=True)
+        _until(d, "hp", "healthy")  # and probing goes on
+        d.cli("rm", "-f", "hp", check=True)
+    finally:
+        stop_daemon(d)

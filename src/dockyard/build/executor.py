@@ -88,7 +88,7 @@ def runmount_froms(mounts: tuple[str, ...]) -> list[str]:
 
 class Builder:
     def __init__(self, images: ImageService, transfer: ImageTransfer, runner: StepRunner, cache_store: CacheStore,
-                 scratch_root: str, mounts_root: str | None = None) -> None:
+                 scratch_root: str, mounts_root: str | None = None, secrets_root: str | None = None) -> None:
         from dockyard.build.runmounts import CacheMounts
 
         self.images = images
@@ -98,12 +98,17 @@ class Builder:
         self.scratch_root = scratch_root
         # RUN --mount=type=cache directories: beside the scratch dir, surviving restarts
         self.cache_mounts = CacheMounts(mounts_root or os.path.join(os.path.dirname(scratch_root), "mounts"))
+        # RUN --mount=type=secret files, one dir per build; a tmpfs (exec root) when the daemon gives one
+        self.secrets_root = secrets_root or os.path.join(os.path.dirname(scratch_root), "secrets")
         self.lock = threading.Lock()  # snapshot creation (unpack) and image records: one at a time
         self.materialised: dict[str, int] = {}  # image id -> RUNs using it (0: existed before, never removed)
 
     def build(self, context_dir: str, opts: Options, emit: Callable[[str], None]) -> str:
         """Build; ``emit`` gets the text Docker's classic builder streams.  The image id."""
         return _Build(self, context_dir, opts, emit).run()
+
+    def secrets_dir(self, build_id: str) -> str:
+        return os.path.join(self.secrets_root, build_id)
 
 
 class _Build:
@@ -126,6 +131,7 @@ class _Build:
             return self._run()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            shutil.rmtree(self.b.secrets_dir(self.id), ignore_errors=True)
 
     def _run(self) -> str:
         df = parse(self.opts.dockerfile, self.opts.filename)

@@ -1,7 +1,7 @@
 """``RUN --mount``: parse the flag (pure), then turn it into the RUN container's mounts.
 
-BuildKit's syntax (``type=cache|bind|tmpfs``; ``secret`` and ``ssh`` are
-refused clearly).  What each becomes:
+BuildKit's syntax (``type=cache|bind|tmpfs|secret``; ``ssh`` is refused
+clearly).  What each becomes:
 
 * **bind** (the default type): a read-only bind of ``source`` (default the
   root) from the build context, or from a stage/image with ``from=``; with
@@ -15,6 +15,9 @@ refused clearly).  What each becomes:
   its users, ``private`` gives a second user a fresh directory.  Its content
   is never part of a cache key (that is the point of it).
 * **tmpfs**: a tmpfs at the target (``size=`` bytes).
+* **secret**: ``build/secrets.py``: a read-only file bind (default
+  ``/run/secrets/<id>``) and/or an environment variable (``env=``) from the
+  build's in-memory secrets; only the mount spec is in the cache key.
 
 Mount points the RUN created only for its mounts are dropped from the
 layer (``created_dirs`` / the runner), so a mount leaves no trace in the image.
@@ -27,7 +30,7 @@ import os
 import posixpath
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +43,7 @@ _TRUE = ("", "true", "1")
 
 @dataclass(frozen=True, slots=True)
 class RunMount:
-    type: str  # bind | cache | tmpfs
+    type: str  # bind | cache | tmpfs | secret
     target: str  # absolute, normalised
     source: str = ""
     from_: str = ""
@@ -51,12 +54,15 @@ class RunMount:
     uid: int = 0
     gid: int = 0
     size: int = 0
+    env: str = ""  # type=secret: also (or only) this environment variable
+    required: bool = False  # type=secret: fail when the build has no such secret
 
     def key(self) -> dict[str, Any]:
         """What identifies the mount in a step's cache key (bind contents are added separately)."""
         return {"type": self.type, "target": self.target, "source": self.source, "from": self.from_,
                 "readonly": self.readonly, "id": self.id, "sharing": self.sharing, "mode": self.mode,
-                "uid": self.uid, "gid": self.gid, "size": self.size}
+                "uid": self.uid, "gid": self.gid, "size": self.size,
+                **({"env": self.env, "required": self.required} if self.type == "secret" else {})}
 
 
 def parse(text: str, workdir: str = "/") -> RunMount:
@@ -70,8 +76,12 @@ def parse(text: str, workdir: str = "/") -> RunMount:
         fields[{"dst": "target", "destination": "target", "src": "source", "ro": "readonly",
                 "readwrite": "rw"}.get(key, key)] = value if eq else ""
     kind = fields.pop("type", "bind")
-    if kind in ("secret", "ssh"):
+    if kind == "ssh":
         raise FailedPrecondition(f"RUN --mount=type={kind} is not supported by dockyard's builder")
+    if kind == "secret":
+        from dockyard.build.secrets import parse_secret_mount
+
+        return parse_secret_mount(text, fields, workdir)
     if kind not in ("bind", "cache", "tmpfs"):
         raise InvalidArgument(f"unsupported mount type {kind!r}")
     target = fields.pop("target", None)
@@ -218,11 +228,19 @@ def _nothing() -> Iterator[None]:
 
 @contextmanager
 def realise(mounts: list[RunMount], *, context: str, fs_of: Callable[[str], str], caches: CacheMounts,
-            scratch: str) -> Iterator[list[dict[str, Any]]]:
+            scratch: str, secrets: Mapping[str, bytes] | None = None,
+            secrets_dir: str = "") -> Iterator[list[dict[str, Any]]]:
     """HostConfig ``Mounts`` entries for the RUN container, valid inside the ``with``."""
     with ExitStack() as stack:
         out: list[dict[str, Any]] = []
         for m in mounts:
+            if m.type == "secret":
+                from dockyard.build.secrets import file_mount
+
+                secret = stack.enter_context(file_mount(m, secrets or {}, secrets_dir or scratch))
+                if secret is not None:
+                    out.append(secret)
+                continue
             if m.type == "tmpfs":
                 entry: dict[str, Any] = {"Type": "tmpfs", "Target": m.target}
                 if m.size:

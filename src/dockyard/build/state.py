@@ -81,3 +81,5 @@ class Options:
     cache_from: Sequence[str] = ()
     quiet: bool = False
     pull: bool = False
+    # RUN --mount=type=secret values (build/secrets.py): in memory only, never in a key, log or repr
+    secrets: dict[str, bytes] = field(default_factory=dict, repr=False)

@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from dockyard.build import cache, copier, runmounts
+from dockyard.build import cache, copier, runmounts, secrets
 from dockyard.build.context import resolve_sources
 from dockyard.build.dockerfile import ast
 from dockyard.build.dockerfile.parser import parse_instruction
@@ -263,10 +263,17 @@ class StageRunner:
             hit.cmd_set = state.cmd_set
             return hit
         env = [f"{k}={v}" for k, v in sorted(args.items())] + list(run.get("Env") or [])
+        secret_values = self.b.opts.secrets
+        secrets.check(mounts, secret_values)
+        secret_env = secrets.env_of(mounts, secret_values)
+        if secret_env:  # the secret replaces a variable of the same name
+            names = {e.split("=", 1)[0] for e in secret_env}
+            env = [e for e in env if e.split("=", 1)[0] not in names] + secret_env
         image_id = self.b.materialise(state)
         try:
             with runmounts.realise(mounts, context=self.b.context, fs_of=self._fs_of_ref,
-                                   caches=self.b.b.cache_mounts, scratch=self.b.tmp) as host_mounts:
+                                   caches=self.b.b.cache_mounts, scratch=self.b.tmp, secrets=secret_values,
+                                   secrets_dir=self.b.b.secrets_dir(self.b.id)) as host_mounts:
                 req = RunRequest(tuple(argv), tuple(env), run.get("WorkingDir") or "", run.get("User") or "",
                                  network or "bridge", self.b.id, tuple(host_mounts))
                 code, blob = self.b.b.runner.run(

@@ -19,12 +19,16 @@ if TYPE_CHECKING:
 class FlagSpec:
     """``bools`` and ``values``: {flag spelling: destination}; ``lists``: destinations that append."""
 
-    def __init__(self, bools: dict[str, str], values: dict[str, str], lists: frozenset[str] = frozenset()) -> None:
+    def __init__(self, bools: dict[str, str], values: dict[str, str], lists: frozenset[str] = frozenset(),
+                 initial: dict[str, Any] | None = None) -> None:
         self.bools, self.values, self.lists = bools, values, lists
+        self.initial = initial  # the destinations' defaults, when not False / "" / []
 
     def defaults(self) -> dict[str, Any]:
         out: dict[str, Any] = {d: False for d in self.bools.values()}
         out.update({d: ([] if d in self.lists else "") for d in self.values.values()})
+        for dest, value in (self.initial or {}).items():
+            out[dest] = list(value) if isinstance(value, list) else value
         return out
 
 

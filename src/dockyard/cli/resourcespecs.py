@@ -84,6 +84,45 @@ def parse_device(text: str) -> dict[str, str]:
     return {"PathOnHost": src, "PathInContainer": dst or src, "CgroupPermissions": perms}
 
 
+_THROTTLES = {"--device-read-bps": "BlkioDeviceReadBps", "--device-write-bps": "BlkioDeviceWriteBps",
+              "--device-read-iops": "BlkioDeviceReadIOps", "--device-write-iops": "BlkioDeviceWriteIOps"}
+
+
+def _device_value(flag: str, text: str) -> tuple[str, str]:
+    path, sep, value = text.partition(":")
+    bad = f"invalid argument \"{text}\" for \"{flag}\" flag: "
+    if not sep:
+        raise ResourceSpecError(bad + f"bad format: {text}")
+    if not path.startswith("/dev/"):
+        raise ResourceSpecError(bad + f"bad format for device path: {text}")
+    return path, value
+
+
+def parse_throttle(flag: str, text: str) -> dict[str, Any]:
+    """docker's ``ValidateThrottle{Bps,IOps}Device``: ``/dev/x:rate`` (bps takes a size suffix)."""
+    path, value = _device_value(flag, text)
+    try:
+        rate = ram_in_bytes(value) if flag.endswith("bps") else int(value, 10)
+        if rate < 0 or not value.strip()[:1].isdigit():
+            raise ValueError(value)
+    except ValueError:
+        tail = ("<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb"
+                if flag.endswith("bps") else "<number>. Number must be a positive integer")
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"{flag}\" flag: invalid rate for device: "
+                                f"{text}. The correct format is <device-path>:{tail}") from None
+    return {"Path": path, "Rate": rate}
+
+
+def parse_weight_device(text: str) -> dict[str, Any]:
+    """docker's ``ValidateWeightDevice``: ``/dev/x:weight``, weight 0 or 10-1000."""
+    path, value = _device_value("--blkio-weight-device", text)
+    weight = int(value) if value.isdigit() else -1
+    if weight < 0 or weight > 65535 or (weight and not 10 <= weight <= 1000):
+        raise ResourceSpecError(f"invalid argument \"{text}\" for \"--blkio-weight-device\" flag: "
+                                f"invalid weight for device: {text}")
+    return {"Path": path, "Weight": weight}
+
+
 def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--memory", default=None)
     p.add_argument("--memory-swap", default=None)
@@ -99,6 +138,9 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpuset-mems", default=None)
     p.add_argument("--pids-limit", type=int, default=None)
     p.add_argument("--blkio-weight", type=int, default=None)
+    p.add_argument("--blkio-weight-device", action="append", default=[])
+    for flag in _THROTTLES:
+        p.add_argument(flag, action="append", default=[])
     p.add_argument("--ulimit", action="append", default=[])
     p.add_argument("--shm-size", default=None)
     p.add_argument("--device", action="append", default=[])
@@ -139,6 +181,12 @@ def apply_args(body: dict[str, Any], args: argparse.Namespace) -> None:
         value = getattr(args, flag)
         if value is not None:
             host[key] = value
+    if args.blkio_weight_device:
+        host["BlkioWeightDevice"] = [parse_weight_device(v) for v in args.blkio_weight_device]
+    for flag, key in _THROTTLES.items():
+        values = getattr(args, flag[2:].replace("-", "_"))
+        if values:
+            host[key] = [parse_throttle(flag, v) for v in values]
     if args.ulimit:
         host["Ulimits"] = [parse_ulimit(u) for u in args.ulimit]
     if args.device:

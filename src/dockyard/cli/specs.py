@@ -92,8 +92,6 @@ def security_opts(values: Sequence[str], read_file: Callable[[str], str]) -> tup
 
     ``seccomp=FILE`` is sent as the file's compacted JSON, as the docker CLI does.
     """
-    import json
-
     out, unconfined_paths = [], False
     for opt in values:
         if opt == "systempaths=unconfined":
@@ -110,6 +108,8 @@ def security_opts(values: Sequence[str], read_file: Callable[[str], str]) -> tup
             except OSError as exc:
                 reason = (exc.strerror or str(exc)).lower()
                 raise SpecError(f"opening seccomp profile ({value}) failed: open {value}: {reason}") from None
+            import json  # here only: json (and re behind it) costs every `run` a few ms
+
             try:
                 opt = "seccomp=" + json.dumps(json.loads(text), separators=(",", ":"))
             except ValueError as exc:

@@ -301,11 +301,13 @@ class APIClient:
         finally:
             resp.close()
 
-    def build(self, context: Iterable[bytes], query: dict[str, object]) -> Iterator[dict[str, Any]]:
+    def build(self, context: Iterable[bytes], query: dict[str, object],
+              headers: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """``POST /build`` with a context tar (chunks); the daemon's JSON messages."""
         from dockyard.wire.jsonmessage import MessageDecoder
 
-        resp = self._send("POST", "/build", query=query, body=context, headers={"Content-Type": "application/x-tar"})
+        resp = self._send("POST", "/build", query=query, body=context,
+                          headers={"Content-Type": "application/x-tar", **(headers or {})})
         decoder = MessageDecoder()
         try:
             for raw in resp.iter_raw():

@@ -23,6 +23,11 @@ class _Ctx:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dockyard compose", description="Define and run multi-container applications")
     p.add_argument("-H", "--host", default=os.environ.get("DOCKYARD_HOST") or "unix:///run/dockyard/dockyard.sock")
+    p.add_argument("--tls", action="store_true")
+    p.add_argument("--tlsverify", action="store_true")
+    p.add_argument("--tlscacert", default="")
+    p.add_argument("--tlscert", default="")
+    p.add_argument("--tlskey", default="")
     p.add_argument("-f", "--file", action="append", default=[])
     p.add_argument("-p", "--project-name")
     p.add_argument("--project-directory")
@@ -122,6 +127,21 @@ def main(argv: list[str]) -> int:
         return 0
 
 
+def client_tls(args: argparse.Namespace) -> Any:
+    """TLS for a tcp:// host, as the launching CLI resolved it (flags) or from DOCKYARD_TLS_VERIFY & co."""
+    if not args.host.startswith("tcp://"):
+        return None
+    from dockyard.client.tls import resolve
+
+    flags = {k: v for k, v in (("--tlscacert", args.tlscacert), ("--tlscert", args.tlscert),
+                               ("--tlskey", args.tlskey)) if v}
+    if args.tls:
+        flags["--tls"] = "true"
+    if args.tlsverify:
+        flags["--tlsverify"] = "true"
+    return resolve(flags, os.environ)
+
+
 def run(args: argparse.Namespace) -> int:
     from . import verbs
     from .loader import load
@@ -135,9 +155,13 @@ def run(args: argparse.Namespace) -> int:
                    wanted=wanted, warn=_warn, stdin_text=stdin_text)
     if args.cmd == "config":
         return verbs.config(project, args)
+    from .hostkeys import unsupported
+
+    for msg in unsupported(project.model):
+        _warn(msg)
     from dockyard.client.api import APIClient
 
-    api = APIClient(args.host)
+    api = APIClient(args.host, tls=client_tls(args))
     try:
         return int(getattr(verbs, args.cmd.replace("-", "_") + "_")(api, project, args) or 0)
     finally:

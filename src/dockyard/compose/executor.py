@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,9 +17,11 @@ from dockyard.client.api import APIClient
 from dockyard.client.volumes import create_volume, inspect_volume, remove_volume
 from dockyard.errors import Conflict, EngineError, NotFound
 
-from .health import wait_condition
+from .health import DependencyFailed, wait_condition
 from .loader import Project
-from .planner import Plan, dependency_order, plan
+from .planner import Plan, dependency_order, deps_of, plan
+from .scheduler import run_graph
+from .secrets import copy_in, plan as secrets_plan
 from .translate import (NETWORK, PROJECT, SERVICE, VERSION, VOLUME, COMPOSE_VERSION, ONEOFF, container_name,
                         create_body, endpoint, image_name, network_names)
 
@@ -26,7 +29,19 @@ from .translate import (NETWORK, PROJECT, SERVICE, VERSION, VOLUME, COMPOSE_VERS
 class Executor:
     def __init__(self, api: APIClient, project: Project, out: Callable[[str], None] | None = None) -> None:
         self.api, self.project = api, project
-        self.out = out or (lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush()))
+        raw = out or (lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush()))
+        lock = threading.Lock()  # services start in parallel: one line at a time
+
+        def locked(line: str) -> None:
+            with lock:
+                raw(line)
+
+        self.out = locked
+
+    def clone(self) -> Executor:
+        """The same project on a connection of its own (``APIClient`` keeps one connection: one per thread)."""
+        return Executor(APIClient(self.api.host, tls=getattr(self.api.transport, "_tls", None)), self.project,
+                        self.out)
 
     @property
     def name(self) -> str:
@@ -108,9 +123,13 @@ class Executor:
         for s in services:
             svc = self.project.services[s]
             have = self.image_id(s)
-            if "build" in svc and (build or not have):
+            # The service's pull_policy, unless --pull asked for something other than the default.
+            policy = str(svc.get("pull_policy") or pull) if pull == "missing" else pull
+            if "build" in svc and (build or not have or policy == "build"):
                 ids[s] = build_service(self.api, self.project, s, self.out)
-            elif not have or pull == "always":
+            elif policy == "never" and not have:
+                raise NotFound(f"image {image_name(self.name, s, svc)} not found and pull_policy is never")
+            elif not have or policy == "always":
                 pull_image(self.api, image_name(self.name, s, svc), self.out)
                 ids[s] = self.image_id(s)
             else:
@@ -128,6 +147,7 @@ class Executor:
         cid = str(self.api.create_container(body, name=cname)["Id"])
         for net, opts in network_names(self.project.model, svc)[1:]:
             self.api.connect_network(net, cid, endpoint(service, opts, number))
+        copy_in(self.api, cid, secrets_plan(self.project.model, service, self.project.env)[1])
         self.out(f" Container {cname}  Created")
         return cid
 
@@ -153,36 +173,59 @@ class Executor:
         self.out(f" Container {label}  Removed")
 
     def _own_client_remove(self, row: dict[str, Any], timeout: int | None) -> None:
-        # APIClient keeps one connection: a thread of the pool gets a client of its own.
-        other = Executor(APIClient(self.api.host), self.project, self.out)
+        other = self.clone()
         try:
             other.remove(row["Id"], row["Names"][0].lstrip("/"), timeout=timeout)
         finally:
             other.api.close()
 
     def apply(self, p: Plan, *, start: bool = True, timeout: int | None = None) -> None:
+        """Each service once its dependencies are started; independent services in parallel."""
+        if len(p.order) <= 1:
+            for service in p.order:
+                self.apply_service(p, service, start=start, timeout=timeout)
+            return
+
+        def work(service: str) -> None:
+            worker = self.clone()
+            try:
+                worker.apply_service(p, service, start=start, timeout=timeout)
+            finally:
+                worker.api.close()
+
+        deps = {s: deps_of(self.project.services[s]) for s in p.order}
+        run_graph(p.order, deps, work)
+
+    def apply_service(self, p: Plan, service: str, *, start: bool = True, timeout: int | None = None) -> None:
         services = self.project.services
-        for service in p.order:
+        if start:
             self.wait_dependencies(service, p.order)
-            for a in p.actions.get(service, []):
-                cname = container_name(self.name, service, services[service], a.number)
-                if a.kind == "keep":
-                    self.out(f" Container {cname}  Running")
-                elif a.kind == "start":
-                    if start:
-                        self.start(a.container, cname)
-                elif a.kind == "remove":
-                    self.remove(a.container, cname, timeout=timeout)
-                elif a.kind == "recreate":
-                    self.out(f" Container {cname}  Recreate")
-                    self.remove(a.container, cname, timeout=timeout)
-                    cid = self.create(service, a.number)
-                    if start:
-                        self.start(cid, cname)
-                else:
-                    cid = self.create(service, a.number)
-                    if start:
-                        self.start(cid, cname)
+        # A kept container restarts when a dependency it declares `restart: true` on was recreated.
+        restart = any((spec or {}).get("restart") and any(a.kind == "recreate" for a in p.actions.get(d, []))
+                      for d, spec in (services[service].get("depends_on") or {}).items())
+        for a in p.actions.get(service, []):
+            cname = container_name(self.name, service, services[service], a.number)
+            if a.kind == "keep" and restart and start:
+                self.out(f" Container {cname}  Restarting")
+                self.api.restart(a.container)
+                self.out(f" Container {cname}  Started")
+            elif a.kind == "keep":
+                self.out(f" Container {cname}  Running")
+            elif a.kind == "start":
+                if start:
+                    self.start(a.container, cname)
+            elif a.kind == "remove":
+                self.remove(a.container, cname, timeout=timeout)
+            elif a.kind == "recreate":
+                self.out(f" Container {cname}  Recreate")
+                self.remove(a.container, cname, timeout=timeout)
+                cid = self.create(service, a.number)
+                if start:
+                    self.start(cid, cname)
+            else:
+                cid = self.create(service, a.number)
+                if start:
+                    self.start(cid, cname)
 
     def wait_dependencies(self, service: str, order: list[str]) -> None:
         for dep, spec in (self.project.services[service].get("depends_on") or {}).items():
@@ -194,7 +237,14 @@ class Executor:
             for c in self.containers(services=[dep]):
                 label = c["Names"][0].lstrip("/")
                 self.out(f" Container {label}  Waiting")
-                wait_condition(self.api, c["Id"], label, cond, self.project.services[dep].get("healthcheck"))
+                try:
+                    wait_condition(self.api, c["Id"], label, cond, self.project.services[dep].get("healthcheck"))
+                except DependencyFailed as exc:
+                    if spec.get("required", True):
+                        raise
+                    # An optional dependency that failed is reported, not fatal (Compose's `required: false`).
+                    self.out(f"WARN[0000] optional dependency {dep!r} of {service!r}: {exc}")
+                    continue
                 self.out(f" Container {label}  " + ("Healthy" if cond == "service_healthy" else "Exited"))
 
     # -- verbs ---------------------------------------------------------------

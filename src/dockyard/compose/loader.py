@@ -15,7 +15,7 @@ import yaml
 
 from dockyard.errors import NotFound
 
-from . import dotenv, normalize
+from . import dotenv, extends, include, normalize, paths as relpaths
 from .interpolate import interpolate_tree
 from .merge import merge_files
 from .schema import ComposeInvalid, validate
@@ -67,6 +67,39 @@ def _read_env_file(path: str) -> dict[str, str]:
         return dotenv.parse(f.read(), path)
 
 
+def _read(path: str, env: Mapping[str, str], warn: Callable[[str], None] | None,
+          stdin_text: str | None) -> dict[str, Any]:
+    """One file: parsed, validated, interpolated, validated again (errors name the file)."""
+    if path == "-":
+        text, source = stdin_text, "(stdin)"
+    else:
+        with open(path, encoding="utf-8") as f:
+            text, source = f.read(), os.path.basename(path)
+    try:
+        raw = yaml.safe_load(text or "")
+    except yaml.YAMLError as exc:
+        raise ComposeInvalid(f"yaml: {source}: {str(exc).splitlines()[0]}") from None
+    validate(raw, source)
+    doc = interpolate_tree(raw, env, warn)
+    validate(doc, source)
+    return doc
+
+
+def _load_files(paths: Sequence[str], base: str, env: Mapping[str, str], warn: Callable[[str], None] | None,
+                stdin_text: str | None, chain: list[str]) -> dict[str, Any]:
+    """Files of one model (the project's, or an ``include``'s): read, extends applied, merged, includes added."""
+    docs = []
+    for path in paths:
+        doc = relpaths.document(_read(path, env, warn, stdin_text), base)
+        docs.append(extends.resolve(doc, path, lambda p: _read(p, env, warn, None)))
+    merged = merge_files(docs)
+
+    def load_included(files: list[str], pdir: str, ienv: Mapping[str, str], ichain: list[str]) -> dict[str, Any]:
+        return _load_files(files, pdir, ienv, warn, None, ichain)
+
+    return include.apply(merged, base, env, chain + [p for p in paths if p != "-"], load_included)
+
+
 def load(files: Sequence[str] = (), *, cwd: str = ".", environ: Mapping[str, str] | None = None,
          project_name: str | None = None, project_dir: str | None = None, env_files: Sequence[str] = (),
          profiles: Sequence[str] = (), wanted: Sequence[str] = (), warn: Callable[[str], None] | None = None,
@@ -84,19 +117,7 @@ def load(files: Sequence[str] = (), *, cwd: str = ".", environ: Mapping[str, str
     elif os.path.exists(os.path.join(base, ".env")):
         env.update(_read_env_file(os.path.join(base, ".env")))
     env.update(environ)
-    docs = []
-    for path in paths:
-        text = stdin_text if path == "-" else open(path, encoding="utf-8").read()
-        source = "(stdin)" if path == "-" else os.path.basename(path)
-        try:
-            raw = yaml.safe_load(text or "")
-        except yaml.YAMLError as exc:
-            raise ComposeInvalid(f"yaml: {source}: {str(exc).splitlines()[0]}") from None
-        validate(raw, source)
-        doc = interpolate_tree(raw, env, warn)
-        validate(doc, source)
-        docs.append(doc)
-    merged = merge_files(docs)
+    merged = _load_files(paths, base, env, warn, stdin_text, [])
     if profiles == () and env.get("COMPOSE_PROFILES"):
         profiles = [p for p in env["COMPOSE_PROFILES"].split(",") if p]
     name = normalize.project_name(project_name, env, merged.get("name"), base)

@@ -61,6 +61,20 @@ def dependency_order(services: Mapping[str, dict[str, Any]], selected: Iterable[
     return order
 
 
+def with_restart_dependents(services: Mapping[str, dict[str, Any]], selected: Iterable[str]) -> list[str]:
+    """``selected`` plus every service that depends on one of them with ``restart: true`` (transitively)."""
+    out = list(selected)
+    changed = True
+    while changed:
+        changed = False
+        for name, svc in services.items():
+            if name not in out and any(d in out and (spec or {}).get("restart")
+                                       for d, spec in (svc.get("depends_on") or {}).items()):
+                out.append(name)
+                changed = True
+    return out
+
+
 def deps_of(svc: dict[str, Any]) -> list[str]:
     deps = list((svc.get("depends_on") or {}).keys())
     for key in ("network_mode", "ipc", "pid"):

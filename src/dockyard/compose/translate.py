@@ -11,7 +11,9 @@ import json
 import re
 from typing import Any
 
+from . import hostkeys
 from .schema import ComposeInvalid
+from .secrets import plan as secrets_plan
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -108,6 +110,15 @@ def endpoint(service: str, opts: dict[str, Any] | None, number: int) -> dict[str
     return ep
 
 
+def secret_binds(project: dict[str, Any], name: str) -> list[str]:
+    """Bind mounts of file-based secrets/configs (the others are copied in by the executor)."""
+    return secrets_plan(project, name, None)[0] if _has_secrets(project["services"][name]) else []
+
+
+def _has_secrets(svc: dict[str, Any]) -> bool:
+    return bool(svc.get("secrets") or svc.get("configs"))
+
+
 def create_body(project: dict[str, Any], name: str, number: int, *, working_dir: str = "",
                 config_files: str = "", oneoff: bool = False) -> dict[str, Any]:
     """The create request for replica ``number`` of service ``name`` in the normalised ``project`` model."""
@@ -148,14 +159,7 @@ def create_body(project: dict[str, Any], name: str, number: int, *, working_dir:
     for t in svc.get("tmpfs") or []:
         path, _, opts = str(t).partition(":")
         tmpfs[path] = opts
-    for kind, root in (("secrets", "/run/secrets/"), ("configs", "/")):
-        defined = project.get(kind) or {}
-        for s in svc.get(kind) or []:
-            src = defined.get(s["source"])
-            if src is None or "file" not in src:
-                raise ComposeInvalid(f"service {name!r} refers to undefined or non-file {kind[:-1]} {s['source']!r}")
-            target = s.get("target") or s["source"]
-            binds.append(f"{src['file']}:{target if target.startswith('/') else root + target}:ro")
+    binds += secret_binds(project, name)
     host: dict[str, Any] = {"Binds": binds, "PortBindings": bindings}
     if mounts:
         host["Mounts"] = mounts
@@ -179,6 +183,7 @@ def create_body(project: dict[str, Any], name: str, number: int, *, working_dir:
         host["PidsLimit"] = int(svc["pids_limit"])
     if svc.get("shm_size") is not None:
         host["ShmSize"] = _memory(svc["shm_size"])
+    host.update(hostkeys.host_fields(svc, _memory))
     limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
     if svc.get("mem_limit") or limits.get("memory"):
         host["Memory"] = _memory(svc.get("mem_limit") or limits["memory"])
@@ -190,11 +195,17 @@ def create_body(project: dict[str, Any], name: str, number: int, *, working_dir:
                             "ExposedPorts": exposed}
     nets = network_names(project, svc)
     if svc.get("network_mode"):
-        host["NetworkMode"] = svc["network_mode"]
+        mode = str(svc["network_mode"])
+        if mode.startswith("service:"):  # another service's first container, by name (Compose's "container:<id>")
+            other = mode.partition(":")[2]
+            if other not in project["services"]:
+                raise ComposeInvalid(f"service {name!r} uses the network stack of undefined service {other!r}")
+            mode = "container:" + container_name(pname, other, project["services"][other], 1)
+        host["NetworkMode"] = mode
     elif nets:
-        first, opts = nets[0]
+        first, first_opts = nets[0]
         host["NetworkMode"] = first
-        body["NetworkingConfig"] = {"EndpointsConfig": {first: endpoint(name, opts, number)}}
+        body["NetworkingConfig"] = {"EndpointsConfig": {first: endpoint(name, first_opts, number)}}
     if svc.get("command") is not None:
         body["Cmd"] = svc["command"]
     if svc.get("entrypoint") is not None:

@@ -14,7 +14,8 @@ from dockyard.errors import InvalidArgument, NotFound
 
 from .executor import Executor
 from .loader import Project
-from .planner import dependency_order
+from .planner import dependency_order, with_restart_dependents
+from .secrets import copy_in, plan as secrets_plan
 from .translate import NUMBER, SERVICE, config_hash, create_body
 
 _COLOURS = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
@@ -201,7 +202,9 @@ def stop_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
 
 def restart_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
     ex = Executor(api, project)
-    for s in dependency_order(project.services, args.services or None, with_deps=False):
+    # Dependents declared with `depends_on: {x: {restart: true}}` restart with x.
+    wanted = with_restart_dependents(project.services, args.services) if args.services else None
+    for s in dependency_order(project.services, wanted, with_deps=False):
         for c in ex.containers(services=[s]):
             ex.out(f" Container {_name(c)}  Restarting")
             api.restart(c["Id"], timeout=args.timeout)
@@ -333,6 +336,7 @@ def run_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
     name = args.name or f"{project.name}-{args.service}-run-{secrets.token_hex(6)}"
     cid = str(api.create_container(body, name=name)["Id"])
     try:
+        copy_in(api, cid, secrets_plan(project.model, args.service, project.env)[1])
         if args.detach:
             api.start(cid)
             print(name)

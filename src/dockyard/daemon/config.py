@@ -44,6 +44,9 @@ class DaemonConfig:
     socket_group: str = "dockyard"  # -G/--group: the socket is 0660 root:<group>
     tcp_hosts: tuple["TcpAddress", ...] = ()  # -H tcp://ADDR:PORT (checked by tls.tcp_policy)
     tls: "TlsOptions | None" = None
+    # --log-driver / --log-opt or daemon.json log-driver / log-opts: containers' default (daemon/logconfig.py)
+    log_driver: str = "json-file"
+    log_opts: tuple[tuple[str, str], ...] = ()
 
     @property
     def pid_file(self) -> Path:
@@ -103,6 +106,8 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("--registry-mirror", action="append", default=[], help="mirror of Docker Hub (URL)")
     p.add_argument("--insecure-registry", action="append", default=[], help="registry allowed over plain HTTP")
     p.add_argument("--certs-dir", default=None, help="per-registry CA/client certificates (certs.d layout)")
+    p.add_argument("--log-driver", default=None, help="default driver for container logs (json-file, local, none)")
+    p.add_argument("--log-opt", action="append", default=[], help="default log driver option KEY=VALUE")
     p.add_argument("--registry-loopback-only", action="store_true",
                    help="never contact a registry that is not on this host (no Docker Hub)")
     a = p.parse_args(argv)
@@ -119,7 +124,8 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
                         no_new_privileges=a.no_new_privileges, seccomp_profile=a.seccomp_profile,
                         init=a.init, init_path=a.init_path,
                         userns_remap=_userns_remap(a),
-                        socket_group=a.group, **_api_args(a), **_network_args(a), **_registry_args(a))
+                        socket_group=a.group, **_api_args(a), **_network_args(a), **_registry_args(a),
+                        **_log_args(a))
 
 
 def _api_args(a: argparse.Namespace) -> dict[str, object]:
@@ -177,3 +183,12 @@ def _network_args(a: argparse.Namespace) -> dict[str, object]:
             raise InvalidArgument(f"{ip} is not an ip address") from None
     return {"bridge_name": a.bridge_name, "bip": a.bip, "address_pools": pools,
             "iptables_chain": a.iptables_chain_prefix, "dns": tuple(a.dns)}
+
+
+def _log_args(a: argparse.Namespace) -> dict[str, object]:
+    from dockyard.daemon import daemonjson
+    from dockyard.daemon.logconfig import daemon_default
+
+    path = Path(a.config_file) if a.config_file else daemonjson.DEFAULT_CONFIG_FILE
+    driver, opts = daemon_default(daemonjson.read(path, explicit=a.config_file is not None), a.log_driver, a.log_opt)
+    return {"log_driver": driver, "log_opts": tuple(sorted(opts.items()))}

@@ -138,6 +138,9 @@ def build_config(body: Mapping[str, Any], *, id: str, name: str, image_ref: str,
     }
     if stop_signal:
         config_json["StopSignal"] = stop_signal
+    stop_timeout = body.get("StopTimeout")  # kept: stop's default grace period (compose's stop_grace_period)
+    if isinstance(stop_timeout, int) and not isinstance(stop_timeout, bool):
+        config_json["StopTimeout"] = stop_timeout
     mac = _str(body, "MacAddress")
     if mac:
         if not _MAC.match(mac):

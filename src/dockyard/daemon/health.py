@@ -91,6 +91,13 @@ class Health:
                 "Log": [{"Start": r.start, "End": r.end, "ExitCode": r.exit_code, "Output": r.output}
                         for r in self.log]}
 
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> "Health":
+        """What ``to_json`` wrote (KeyError/TypeError/ValueError on anything else)."""
+        return Health(str(obj["Status"]), int(obj["FailingStreak"]),
+                      tuple(Result(str(r["Start"]), str(r["End"]), int(r["ExitCode"]), str(r["Output"]))
+                            for r in obj["Log"]))
+
 
 def record(h: Health, result: Result, check: Check, in_start_period: bool) -> Health:
     """The state after one probe (moby's handleProbeResult)."""

@@ -1,8 +1,10 @@
 """``HostConfig.LogConfig`` → what the shim writes (pure).
 
-Drivers: ``json-file`` (rotation with ``max-size``/``max-file``), ``local``
-(Docker's defaults 20m × 5; stored in the json-file format here, not
-Docker's protobuf, so ``logs`` reads both the same way) and ``none``.
+Drivers: ``json-file`` (rotation with ``max-size``/``max-file``/``compress``),
+``local`` (Docker's file format and place, ``runtime/locallog.py``; its
+defaults 20m × 5, compressed) and ``none``.  A container without a driver
+takes the daemon's (``with_default``, from ``dockyardd --log-driver``/``--log-opt``
+or daemon.json, ``daemon_default``).
 Options are checked at create with moby's messages; the result travels to
 the shim as annotations of the OCI spec (``runtime/logrotate.py``).
 """
@@ -14,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from dockyard.errors import InvalidArgument
+from dockyard.errors import Internal, InvalidArgument
 from dockyard.oci import runtime as oci
-from dockyard.runtime.logrotate import DRIVER, MAX_FILE, MAX_SIZE, rotated_paths
+from dockyard.runtime.logrotate import COMPRESS, DRIVER, MAX_FILE, MAX_SIZE, driver_path, rotated_paths
 
 DRIVERS = ("json-file", "local", "none")
 _JSON_OPTS = ("max-file", "max-size", "compress", "labels", "labels-regex", "env", "env-regex", "tag")
@@ -55,10 +57,31 @@ def settings(host: Mapping[str, Any]) -> tuple[str, int, int]:
     return driver, max_size, max_file
 
 
+_GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}
+
+
+def compress(host: Mapping[str, Any]) -> bool:
+    """The ``compress`` option; checked when the logger starts, as Docker does (create accepts it)."""
+    driver, max_size, max_file = settings(host)
+    text = ((host.get("LogConfig") or {}).get("Config") or {}).get("compress")
+    if driver == "none":
+        return False
+    if not text:
+        return driver == "local" and max_file > 1  # the local driver compresses by default
+    if text not in _GO_BOOLS:
+        raise Internal(f"failed to initialize logging driver: strconv.ParseBool: parsing \"{text}\": "
+                       "invalid syntax")
+    if _GO_BOOLS[text] and (max_file < 2 or not max_size):
+        raise Internal("failed to initialize logging driver: compress cannot be true when max-file is less "
+                       "than 2 or max-size is not set")
+    return _GO_BOOLS[text]
+
+
 def annotate(spec: oci.Spec, host: Mapping[str, Any]) -> oci.Spec:
     driver, max_size, max_file = settings(host)
     return replace(spec, annotations={**spec.annotations, DRIVER: driver, MAX_SIZE: str(max_size),
-                                      MAX_FILE: str(max_file)})
+                                      MAX_FILE: str(max_file), COMPRESS: str(compress(host)).lower()})
 
 
 def log_files(path: Path, host: Mapping[str, Any]) -> list[Path]:
@@ -67,4 +90,52 @@ def log_files(path: Path, host: Mapping[str, Any]) -> list[Path]:
         driver, _, max_file = settings(host)
     except InvalidArgument:
         return [path]
-    return [] if driver == "none" else rotated_paths(path, max_file)
+    return [] if driver == "none" else rotated_paths(driver_path(path, driver), max_file)
+
+
+def daemon_default(doc: Mapping[str, Any], flag_driver: str | None,
+                   flag_opts: list[str]) -> tuple[str, dict[str, str]]:
+    """dockyardd's default log driver and options: ``--log-driver``/``--log-opt`` or daemon.json's
+    ``log-driver``/``log-opts`` (the same directive in both is refused, as dockerd does); checked
+    as a container's would be."""
+    opts: dict[str, str] = {}
+    for item in flag_opts:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidArgument(f"invalid argument \"{item}\" for \"--log-opt\" flag: "
+                                  f"invalid key value pair format: {item}")
+        opts[key] = value
+    file_driver, file_opts = doc.get("log-driver"), doc.get("log-opts")
+    if file_driver is not None and not isinstance(file_driver, str):
+        raise InvalidArgument("daemon.json: log-driver must be a string")
+    if file_opts is not None and not (isinstance(file_opts, dict)
+                                      and all(isinstance(v, str) for v in file_opts.values())):
+        raise InvalidArgument("daemon.json: log-opts must be an object of strings")
+    clashes = []
+    if flag_driver is not None and file_driver is not None:
+        clashes.append(f"log-driver: (from flag: {flag_driver}, from file: {file_driver})")
+    if opts and file_opts is not None:
+        clashes.append(f"log-opts: (from flag: {_go_map(opts)}, from file: {_go_map(file_opts)})")
+    if clashes:
+        raise InvalidArgument("the following directives are specified both as a flag and in the configuration "
+                              "file: " + ", ".join(clashes))
+    driver = flag_driver or file_driver or "json-file"
+    opts = opts or dict(file_opts or {})
+    settings({"LogConfig": {"Type": driver, "Config": opts}})
+    return driver, opts
+
+
+def _go_map(m: Mapping[str, str]) -> str:
+    return "map[" + " ".join(f"{k}:{v}" for k, v in sorted(m.items())) + "]"
+
+
+def with_default(host: Mapping[str, Any], driver: str, opts: Mapping[str, str]) -> dict[str, Any]:
+    """moby's ``mergeAndVerifyLogConfig``: no ``Type`` takes the daemon's driver; a container of
+    the daemon's driver gets the daemon's options it does not set itself."""
+    raw = host.get("LogConfig")
+    lc: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+    kind = lc.get("Type") or driver
+    config = dict(lc.get("Config") or {})
+    if kind == driver:
+        config = {**opts, **config}
+    return {**host, "LogConfig": {"Type": kind, "Config": config}}

@@ -1,4 +1,4 @@
-"""Reading Docker json-file logs: replay, tail, since/until, follow.
+"""Reading Docker json-file and local logs: replay, tail, since/until, follow.
 
 The shim writes one JSON object per line
 (``{"log": "...", "stream": "stdout", "time": "<RFC 3339 ns>"}``). Parsing is
@@ -16,6 +16,10 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from dockyard.core.runtime import STDERR, STDOUT
 from dockyard.core.timefmt import parse_rfc3339
+from dockyard.runtime.jsonlog import rfc3339nano
+from dockyard.runtime.locallog import decode_frames
+from dockyard.runtime.loggzip import read_rotated
+from dockyard.runtime.logrotate import is_local
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,20 @@ def parse_line(line: bytes) -> LogEntry | None:
         return LogEntry(stream, str(obj["log"]).encode("utf-8", "surrogateescape"), str(obj.get("time", "")))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def decode_json(data: bytes) -> tuple[list[LogEntry], bytes]:
+    """The whole json-file lines of ``data`` and the unfinished rest."""
+    complete, _, partial = data.rpartition(b"\n")
+    return [e for e in (parse_line(line) for line in complete.split(b"\n") if line) if e], partial
+
+
+def decode_local(data: bytes) -> tuple[list[LogEntry], bytes]:
+    """The whole frames of a ``local`` driver file (newline back on each line's last piece, as moby's
+    reader) and the unfinished rest."""
+    frames, rest = decode_frames(data)
+    return [LogEntry(STDERR if f.source == "stderr" else STDOUT, f.line + b"\n" if f.ends_line else f.line,
+                     rfc3339nano(f.time_nano)) for f in frames], rest
 
 
 def select(entries: Iterable[LogEntry], *, stdout: bool, stderr: bool, since: float = 0,
@@ -70,24 +88,19 @@ def read_log(path: Path, *, stdout: bool, stderr: bool, since: float = 0, until:
     except FileNotFoundError:
         return
     try:  # not ``with f``: a rotation swaps ``f`` for the new file
-        data = b"".join(_read_quietly(p) for p in older) + f.read()
-        complete, _, partial = data.rpartition(b"\n")
-        entries = [e for e in (parse_line(line) for line in complete.split(b"\n") if line) if e]
+        decode = decode_local if is_local(path) else decode_json
+        entries, buf = decode(b"".join(read_rotated(p) for p in older) + f.read())
         for e in select(entries, stdout=stdout, stderr=stderr, since=since, until=until, tail=tail):
             yield e.stream, format_entry(e, timestamps)
         if not follow:
             return
-        buf = partial
         while True:
             done = is_done()  # sample before reading, so the last writes are never missed
             chunk = f.read()
             if chunk:
-                buf += chunk
-                lines = buf.split(b"\n")
-                buf = lines.pop()
-                for line in lines:
-                    e = parse_line(line)
-                    if e and select([e], stdout=stdout, stderr=stderr, until=until):
+                entries, buf = decode(buf + chunk)
+                for e in entries:
+                    if select([e], stdout=stdout, stderr=stderr, until=until):
                         yield e.stream, format_entry(e, timestamps)
                 continue
             if _rotated(path, f):  # the shim renamed our file to .1: carry on in the new one
@@ -102,13 +115,6 @@ def read_log(path: Path, *, stdout: bool, stderr: bool, since: float = 0, until:
             time.sleep(poll)
     finally:
         f.close()
-
-
-def _read_quietly(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return b""
 
 
 def _rotated(path: Path, f: Any) -> bool:

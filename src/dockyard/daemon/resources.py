@@ -37,6 +37,7 @@ class HostFacts:
     swap_limit: bool = True
     blkio_weight: bool = True
     kernel_memory: bool = False
+    blkio_devices: frozenset[str] = frozenset()  # the per-device HostConfig keys it can apply (daemon/blkio.py)
 
     @staticmethod
     @lru_cache(maxsize=1)
@@ -48,10 +49,12 @@ class HostFacts:
             mems = frozenset(parse_cpuset(mems_text))
         except InvalidArgument:
             mems = frozenset({0})
+        from dockyard.daemon.blkio import probe_support
+
         if v2:
-            return HostFacts(len(cpus), cpus, mems, True, True, True, False)
+            return HostFacts(len(cpus), cpus, mems, True, True, True, False, probe_support(root, True))
         return HostFacts(len(cpus), cpus, mems, False, (root / "memory/memory.memsw.limit_in_bytes").exists(),
-                         (root / "blkio/blkio.weight").exists(), False)
+                         (root / "blkio/blkio.weight").exists(), False, probe_support(root, False))
 
 
 def _read(path: Path) -> str:
@@ -140,6 +143,9 @@ def validate(host: Mapping[str, Any], facts: HostFacts) -> list[str]:
                             "Weight discarded.")
         elif not 10 <= weight <= 1000:
             raise InvalidArgument("Range of blkio weight is from 10 to 1000")
+    from dockyard.daemon import blkio
+
+    warnings += blkio.validate(host, facts.blkio_devices)
     if _int(host, "ShmSize") < 0:
         raise InvalidArgument("SHM size can not be less than 0")
     for rule in host.get("DeviceCgroupRules") or ():
@@ -251,7 +257,9 @@ def with_resources(spec: oci.Spec, host: Mapping[str, Any], facts: HostFacts | N
     privileged = bool(host.get("Privileged"))
     nodes, rules = ((), ()) if privileged else host_devices(host, stat)
     res = spec_resources(host, facts, spec.linux.resources)
-    res = replace(res, devices=res.devices + rules)
+    from dockyard.daemon.blkio import resolve
+
+    res = replace(res, devices=res.devices + rules, **resolve(host, facts.blkio_devices, stat))
     shm = _int(host, "ShmSize") or DEFAULT_SHM_SIZE
     mounts = tuple(replace(m, options=tuple(f"size={shm}" if o.startswith("size=") else o for o in m.options))
                    if m.destination == "/dev/shm" and m.type == "tmpfs" else m for m in spec.mounts)

@@ -63,15 +63,16 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
                        cgroup_parent=cfg.cgroup_parent, init_path=cfg.init_path, init_default=cfg.init,
                        security=security_defaults(no_new_privileges=cfg.no_new_privileges,
                                                   seccomp_profile=cfg.seccomp_profile),
-                       userns=_userns(cfg)),
+                       userns=_userns(cfg), log_default=(cfg.log_driver, cfg.log_opts)),
         events=events, network=networks, volumes=volumes)
-    system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root, volumes=volumes)
+    system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root, volumes=volumes,
+                           log_driver=cfg.log_driver)
     transfer = ImageTransfer(images)
     containerfs = ContainerFsService(db.containers, images.snapshotter, transfer, pauser=containers)
     execs = ExecService(db.containers, images, runtime, events)
     from dockyard.daemon.services.health import HealthMonitor
 
-    containers.health = HealthMonitor(execs)  # probes exec through the ExecService, as Docker's
+    containers.health = HealthMonitor(execs, cfg.containers_root)  # probes by exec, as Docker; keeps health.json
     server = ApiServer(Services(containers=containers, images=images, system=system, events=events,
                                 networks=networks, transfer=transfer, containerfs=containerfs, volumes=volumes,
                                 execs=execs, stats=_stats(db, runtime),
@@ -159,7 +160,7 @@ def _networks(cfg: DaemonConfig, db: SqliteStateDB, events: InMemoryEventBus) ->
 def _build(cfg: DaemonConfig, images: ImageService, transfer: ImageTransfer, containers: ContainerService) -> "BuildService":
     from dockyard.daemon.services.build import BuildService
 
-    return BuildService(images, transfer, containers, cfg.data_root)
+    return BuildService(images, transfer, containers, cfg.data_root, exec_root=cfg.exec_root)
 
 
 def _userns(cfg: DaemonConfig):  # type: ignore[no-untyped-def]

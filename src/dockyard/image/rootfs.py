@@ -24,7 +24,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 def read_file(layers: Sequence[str], path: str, max_size: int = 16 << 20) -> bytes | None:
     """Contents of regular file ``path`` in the merged view of ``layers`` (top first), or None."""
-    parts = _resolve(layers, path)
+    parts = _walk(layers, path, keep_missing=False)
     if not parts:
         return None
     hit = _lookup(layers, parts)
@@ -44,10 +44,6 @@ def lookup(layers: Sequence[str], parts: Sequence[str]) -> os.stat_result | None
 
 def is_whiteout(st: os.stat_result) -> bool:
     """An overlayfs whiteout: a 0/0 character device."""
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
-def _is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
@@ -71,7 +67,7 @@ def _lookup(layers: Sequence[str], parts: list[str]) -> tuple[str, os.stat_resul
             except (FileNotFoundError, NotADirectoryError):
                 st = None
                 break
-            if _is_whiteout(st):
+            if is_whiteout(st):
                 return None
             if i < len(parts) - 1:
                 if not stat.S_ISDIR(st.st_mode):
@@ -85,8 +81,14 @@ def _lookup(layers: Sequence[str], parts: list[str]) -> tuple[str, os.stat_resul
     return None
 
 
-def _resolve(layers: Sequence[str], path: str) -> list[str] | None:
-    """Components of ``path`` with every symlink resolved inside the merged view."""
+def _walk(layers: Sequence[str], path: str, *, keep_missing: bool) -> list[str] | None:
+    """Components of ``path`` with its symlinks resolved inside the merged view.
+
+    ``keep_missing`` decides what a missing component or a link past
+    ``MAX_SYMLINKS`` means: a miss (None) for reads, or the rest of the path
+    kept as written (a link past the limit then counts as a plain name) for
+    ``resolve_prefix``.
+    """
     todo = [c for c in path.split("/") if c not in ("", ".")]
     done: list[str] = []
     hops = 0
@@ -98,17 +100,18 @@ def _resolve(layers: Sequence[str], path: str) -> list[str] | None:
             continue
         hit = _lookup(layers, done + [comp])
         if hit is None:
-            return None
+            return done + [comp] + [c for c in todo if c != ".."] if keep_missing else None
         layer, st = hit
         if stat.S_ISLNK(st.st_mode):
-            hops += 1
-            if hops > MAX_SYMLINKS:
+            if hops < MAX_SYMLINKS:
+                hops += 1
+                target = os.readlink(os.path.join(layer, *done, comp))
+                if target.startswith("/"):
+                    done = []
+                todo = [c for c in target.split("/") if c not in ("", ".")] + todo
+                continue
+            if not keep_missing:
                 return None
-            target = os.readlink(os.path.join(layer, *done, comp))
-            if target.startswith("/"):
-                done = []
-            todo = [c for c in target.split("/") if c not in ("", ".")] + todo
-            continue
         done.append(comp)
     return done
 
@@ -138,25 +141,6 @@ def resolve_prefix(layers: Sequence[str], path: str) -> list[str]:
     The builder uses it for COPY destinations (``/bin/x`` on an image where
     ``/bin`` links to ``usr/bin`` lands in ``/usr/bin/x``, as in Docker).
     """
-    todo = [c for c in path.split("/") if c not in ("", ".")]
-    done: list[str] = []
-    hops = 0
-    while todo:
-        comp = todo.pop(0)
-        if comp == "..":
-            if done:
-                done.pop()
-            continue
-        hit = _lookup(layers, done + [comp])
-        if hit is None:
-            return done + [comp] + [c for c in todo if c != ".."]
-        layer, st = hit
-        if stat.S_ISLNK(st.st_mode) and hops < MAX_SYMLINKS:
-            hops += 1
-            target = os.readlink(os.path.join(layer, *done, comp))
-            if target.startswith("/"):
-                done = []
-            todo = [c for c in target.split("/") if c not in ("", ".")] + todo
-            continue
-        done.append(comp)
-    return done
+    parts = _walk(layers, path, keep_missing=True)
+    assert parts is not None  # keep_missing never answers a miss
+    return parts

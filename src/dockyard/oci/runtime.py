@@ -102,6 +102,15 @@ class DeviceRule:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockDeviceValue:
+    """linux.resources.blockIO weightDevice[] (value = weight) and throttle*Device[] (value = rate)."""
+
+    major: int
+    minor: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """linux.devices[]: a device node the runtime creates in the container's /dev."""
 
@@ -158,6 +167,11 @@ class Resources:
     cpuset_cpus: str | None = None
     cpuset_mems: str | None = None
     blkio_weight: int | None = None
+    blkio_weight_device: tuple[BlockDeviceValue, ...] = ()
+    blkio_read_bps: tuple[BlockDeviceValue, ...] = ()
+    blkio_write_bps: tuple[BlockDeviceValue, ...] = ()
+    blkio_read_iops: tuple[BlockDeviceValue, ...] = ()
+    blkio_write_iops: tuple[BlockDeviceValue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +207,23 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != {} and v != []}
 
 
+_BLOCK_IO = (("blkio_read_bps", "throttleReadBpsDevice", "rate"), ("blkio_write_bps", "throttleWriteBpsDevice", "rate"),
+             ("blkio_read_iops", "throttleReadIOPSDevice", "rate"),
+             ("blkio_write_iops", "throttleWriteIOPSDevice", "rate"), ("blkio_weight_device", "weightDevice", "weight"))
+
+
+def _block_io_to_json(res: Resources) -> dict[str, Any]:
+    out: dict[str, Any] = {"weight": res.blkio_weight}
+    for attr, key, value in _BLOCK_IO:
+        out[key] = [{"major": d.major, "minor": d.minor, value: d.value} for d in getattr(res, attr)]
+    return _drop_none(out)
+
+
+def _block_devices_from_json(b: Mapping[str, Any]) -> dict[str, Any]:
+    return {attr: tuple(BlockDeviceValue(int(d["major"]), int(d["minor"]), int(d.get(value, 0)))
+                        for d in b.get(key, ())) for attr, key, value in _BLOCK_IO}
+
+
 def to_json(spec: Spec) -> dict[str, Any]:
     """Spec -> the config.json object."""
     p = spec.process
@@ -218,7 +249,7 @@ def to_json(spec: Spec) -> dict[str, Any]:
         "pids": {"limit": res.pids_limit} if res.pids_limit is not None else None,
         "cpu": _drop_none({"shares": res.cpu_shares, "quota": res.cpu_quota, "period": res.cpu_period,
                            "cpus": res.cpuset_cpus, "mems": res.cpuset_mems}) or None,
-        "blockIO": {"weight": res.blkio_weight} if res.blkio_weight is not None else None,
+        "blockIO": _block_io_to_json(res) or None,
         "devices": [_drop_none({"allow": d.allow, "type": d.type, "major": d.major, "minor": d.minor,
                                 "access": d.access}) for d in res.devices],
     })
@@ -286,6 +317,7 @@ def from_json(obj: Mapping[str, Any]) -> Spec:
             cpuset_cpus=r.get("cpu", {}).get("cpus"),
             cpuset_mems=r.get("cpu", {}).get("mems"),
             blkio_weight=r.get("blockIO", {}).get("weight"),
+            **_block_devices_from_json(r.get("blockIO", {})),
             devices=tuple(DeviceRule(bool(d["allow"]), d.get("type", "a"), d.get("major"), d.get("minor"),
                                      d.get("access", "rwm")) for d in r.get("devices", ())),
         ),

@@ -63,7 +63,8 @@ def test_run_mounts_cache_bind_tmpfs(daemon, tmp_path):
 
 
 @pytest.mark.parametrize("flag, message", [
-    ("type=secret,id=x", "not supported"),
+    ("type=ssh", "not supported"),
+    ("type=secret,id=x,required", "secret x: not found"),
     ("type=bind,source=../../etc,target=/x", "leaves its root"),
     ("type=cache", "mount target is required"),
     ("type=weird,target=/x", "unsupported mount type"),

@@ -115,8 +115,7 @@ def test_invalid_file_and_missing_variable(daemon, tmp_path):
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="setup.sh --with-tests installs docker-compose")
 def test_docker_compose_interop(daemon, tmp_path):
-    # dockyardd has no health checks yet, so docker-compose (which requires the container's
-    # Healthcheck config for service_healthy) runs the same file with service_started.
+    # service_started here; health gating with docker-compose: test_compose_keys.py.
     port = free_port()
     path = write_app(tmp_path, port, condition="service_started")
     p = "dyinterop"

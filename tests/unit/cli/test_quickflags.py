@@ -1,9 +1,5 @@
 """cli/quickflags.py: pflag's common forms by hand; None hands over to argparse."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from dockyard.cli import quickflags
@@ -45,17 +41,3 @@ def test_exec_parses_like_argparse():
     quick = _parse_exec(["-i", "-e", "A=1", "-w", "/tmp", "c", "sh", "-c", "echo"])
     assert (quick.interactive, quick.env, quick.workdir, quick.container, quick.command) == \
         (True, ["A=1"], "/tmp", "c", ["sh", "-c", "echo"])
-
-
-def test_exec_path_imports_no_argparse_socket_or_threading():
-    src = Path(__file__).resolve().parents[3] / "src"
-    probe = (f"import sys; sys.path.insert(0, {str(src)!r})\n"
-             "from dockyard.cli import main\n"
-             "from dockyard.cli.commands import interactive\n"
-             "from dockyard.client import api\n"
-             "interactive._parse_exec(['-e', 'A=1', 'c', 'true'])\n"
-             "print(','.join(m for m in ('argparse', 'socket', 'threading', 'signal', 'importlib', 'gettext')"
-             " if m in sys.modules))\n")
-    cp = subprocess.run([sys.executable, "-IS", "-c", probe], capture_output=True, text=True, timeout=30)
-    assert cp.returncode == 0, cp.stderr
-    assert cp.stdout.strip() == ""

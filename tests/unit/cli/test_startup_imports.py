@@ -34,3 +34,25 @@ def test_common_command_modules_import_nothing_heavy(flags):
                         capture_output=True, text=True, timeout=30)
     assert cp.returncode == 0, cp.stderr
     assert cp.stdout.strip() == ""
+
+
+# The hot commands' own paths: flags parsed (quickflags / cli/flagtable.py), the
+# client loaded, nothing of argparse, json or the threading/socket stack.
+HOT_PATHS = {
+    "exec": "from dockyard.cli.commands import interactive\ninteractive._parse_exec(['-e', 'A=1', 'c', 'true'])",
+    "ps": "from dockyard.cli.commands import container\ncontainer._ps_flags().parse(['-q'])",
+    "run": ("from dockyard.cli.commands import container\nfrom dockyard.cli import specs\n"
+            "container._run_flags().parse(['--rm', 'busybox', 'true'])\nspecs.security_opts([], open)"),
+}
+HOT_HEAVY = ("argparse", "json", "gettext", "locale", "socket", "threading", "signal", "importlib")
+
+
+@pytest.mark.parametrize("command", sorted(HOT_PATHS))
+def test_hot_command_paths_import_no_argparse_or_json(command):
+    probe = (f"import sys; sys.path.insert(0, {str(SRC)!r})\n"
+             "from dockyard.cli import main\nfrom dockyard.client import api\n"
+             f"{HOT_PATHS[command]}\n"
+             f"print(','.join(m for m in {HOT_HEAVY!r} if m in sys.modules))\n")
+    cp = subprocess.run([sys.executable, "-IS", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == ""

@@ -26,3 +26,21 @@ def test_probe_command():
     assert probe_command(["CMD-SHELL", "test -f /x"]) == ["/bin/sh", "-c", "test -f /x"]
     assert probe_command(["CMD", "true"]) == ["true"]
     assert probe_command(["NONE"]) is None
+
+
+def test_tls_settings_reach_the_compose_process(tmp_path):
+    from dockyard.client.tls import ClientTls
+    from dockyard.compose.command import _parser, client_tls
+
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (tmp_path / name).write_text("x")
+    tls = ClientTls(True, str(tmp_path / "ca.pem"), str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+    argv = compose_argv("tcp://127.0.0.1:2376", ["ps"], tls)
+    assert argv[4:] == ["-H", "tcp://127.0.0.1:2376", "--tlsverify", "--tlscacert", str(tmp_path / "ca.pem"),
+                        "--tlscert", str(tmp_path / "cert.pem"), "--tlskey", str(tmp_path / "key.pem"), "ps"]
+    got = client_tls(_parser().parse_args(argv[4:]))
+    assert (got.verify, got.cacert, got.cert, got.key) == (True, tls.cacert, tls.cert, tls.key)
+    # --tls without verification, and no TLS at all for a UNIX socket.
+    got = client_tls(_parser().parse_args(compose_argv("tcp://h:1", ["ps"], ClientTls(False, "", "", ""))[4:]))
+    assert got is not None and got.verify is False
+    assert client_tls(_parser().parse_args(["-H", "unix:///x.sock", "ps"])) is None

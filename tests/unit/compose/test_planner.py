@@ -63,3 +63,12 @@ def test_scale_and_orphans():
 def test_hash_ignores_scale():
     assert translate.config_hash({**SVC, "scale": 3}) == translate.config_hash(SVC)
     assert translate.config_hash({**SVC, "command": ["x"]}) != translate.config_hash(SVC)
+
+
+def test_restart_dependents():
+    from dockyard.compose.planner import with_restart_dependents
+
+    services = {"db": {}, "api": {"depends_on": {"db": {"condition": "service_started", "restart": True}}},
+                "web": {"depends_on": {"api": {"restart": True}}}, "other": {"depends_on": {"db": {}}}}
+    assert with_restart_dependents(services, ["db"]) == ["db", "api", "web"]
+    assert with_restart_dependents(services, ["api"]) == ["api", "web"]

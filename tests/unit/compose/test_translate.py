@@ -50,3 +50,27 @@ def test_duration(text, ns):
 def test_bad_duration():
     with pytest.raises(ComposeInvalid):
         translate.duration_ns("10 parsecs")
+
+
+def test_host_keys_and_unsupported_warnings():
+    from dockyard.compose.hostkeys import unsupported
+    from dockyard.compose.translate import create_body
+
+    model = {"name": "p", "services": {"w": {
+        "image": "busybox", "ulimits": {"nofile": {"soft": 10, "hard": 20}, "nproc": 5},
+        "logging": {"driver": "local", "options": {"max-size": "1m"}}, "devices": ["/dev/null:/dev/n0:r"],
+        "ipc": "private", "pid": "host", "cpu_shares": 512, "mem_reservation": "64m", "oom_score_adj": 100,
+        "cgroup_parent": "mine", "platform": "linux/amd64", "links": ["x"], "stop_grace_period": "1m30s"}}}
+    body = create_body(model, "w", 1)
+    host = body["HostConfig"]
+    assert host["Ulimits"] == [{"Name": "nofile", "Soft": 10, "Hard": 20}, {"Name": "nproc", "Soft": 5, "Hard": 5}]
+    assert host["LogConfig"] == {"Type": "local", "Config": {"max-size": "1m"}}
+    assert host["Devices"] == [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/n0", "CgroupPermissions": "r"}]
+    assert (host["CpuShares"], host["MemoryReservation"]) == (512, 64 << 20)
+    assert "IpcMode" not in host and "PidMode" not in host
+    assert body["StopTimeout"] == 90
+    assert sorted(unsupported(model)) == [f"services.w: `{k}` is not supported by dockyard compose and is ignored"
+                                          for k in ("cgroup_parent", "ipc", "links", "oom_score_adj", "pid",
+                                                    "platform")]
+    model["services"]["side"] = {"image": "busybox", "network_mode": "service:w"}
+    assert create_body(model, "side", 1)["HostConfig"]["NetworkMode"] == "container:p-w-1"

@@ -46,6 +46,12 @@ BLK = tarfile.BLKTYPE
     pytest.param([E("x", data=b"1"), E(".wh.y"), hard("z", "y")], "hard link to a whiteout", id="hardlink-to-whiteout"),
     pytest.param([sym("l", "/"), E("l/etc/evil", data=b"x")], "symlink or not a directory", id="symlink-then-write"),
     pytest.param([E("/../../x", data=b"x")], "escapes", id="absolute-dotdot"),
+    # The unpacker caches parent directory fds: a directory it has opened and
+    # that a later entry replaces must never be written through again.
+    pytest.param([dir_("a"), E("a/x", data=b"1"), sym("a", "/"), E("a/tmp/evil", data=b"x")],
+                 "symlink or not a directory", id="cached-dir-replaced-by-symlink"),
+    pytest.param([dir_("a/b"), E("a/b/x", data=b"1"), E("a", data=b"f"), E("a/b/y", data=b"x")],
+                 "symlink or not a directory", id="cached-dir-replaced-by-file"),
 ])
 def test_hostile_entries(box, entries, match):
     dest, outside = box

@@ -195,3 +195,27 @@ def test_compress_round_trips_and_gzip_is_reproducible():
         found, stream = decompress(io.BytesIO(blob))
         assert found == kind and stream.read() == data
     assert b"".join(compress([data], "gzip")) == b"".join(compress([data], "gzip"))
+
+
+def test_a_directory_replaced_then_recreated_gets_the_new_entries(tmp_path):
+    """Parent fds are cached while unpacking: entries after a replaced directory land in the new one."""
+    from .layertars import dir_, layer, sym
+
+    dest = tmp_path / "layer"
+    dest.mkdir()
+    data = layer(dir_("a/b"), E("a/b/old", data=b"1"), sym("a", "elsewhere"), dir_("a"), E("a/b/new", data=b"2"),
+                 *[E(f"d{i}/f", data=b"x") for i in range(300)], E("a/b/last", data=b"3"))
+    apply_layer(io.BytesIO(data), dest)
+    assert sorted(os.listdir(dest / "a" / "b")) == ["last", "new"] and not (dest / "a").is_symlink()
+    assert len([n for n in os.listdir(dest) if n.startswith("d")]) == 300
+
+
+def test_a_corrupt_deflate_stream_is_invalid_argument(tmp_path):
+    """Whichever library inflates (ISA-L or zlib), a damaged body is a clean InvalidArgument."""
+    blob = bytearray(gz(layer(E("f", data=os.urandom(1000) * 50))))
+    blob[40:60] = b"\xff" * 20  # inside the deflate data, past the gzip header
+    dest = tmp_path / "layer"
+    dest.mkdir()
+    with pytest.raises(InvalidArgument, match="invalid layer tar"):
+        apply_layer(io.BytesIO(bytes(blob)), dest)
+    assert not dest.exists()

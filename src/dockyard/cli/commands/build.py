@@ -54,6 +54,7 @@ def context_tar(context: str, patterns: list[str], keep: tuple[str, ...] = (),
     from dockyard.wire.dockerignore import Matcher
 
     matcher = Matcher(patterns)
+    replaced = {name for name, _ in extra}  # sent from memory instead of from the directory
     sink = _Sink()
     tf = tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]
 
@@ -66,6 +67,8 @@ def context_tar(context: str, patterns: list[str], keep: tuple[str, ...] = (),
             path = f"{rel}/{name}" if rel else name
             full = os.path.join(context, path)
             is_dir = os.path.isdir(full) and not os.path.islink(full)
+            if path in replaced:
+                continue
             if path not in keep and matcher.matches(path):
                 if is_dir and not matcher.may_skip_dir(path):
                     yield from walk(path)  # a "!" pattern may re-include something below
@@ -109,6 +112,7 @@ def build(ctx: Any, argv: list[str]) -> int:
     p.add_argument("--network", default="")
     p.add_argument("--platform", default="")
     p.add_argument("--cache-from", action="append", default=[])
+    p.add_argument("--secret", action="append", default=[])
     p.add_argument("--iidfile", default="")
     p.add_argument("--progress", default="auto")
     p.add_argument("--rm", default="true")
@@ -117,6 +121,10 @@ def build(ctx: Any, argv: list[str]) -> int:
     args = p.parse_args(argv)
     if not args.context:
         raise UsageError('dockyard: "build" requires exactly 1 argument.')
+    if args.progress not in ("auto", "plain", "tty", "quiet"):
+        raise UsageError(f'dockyard: invalid progress mode "{args.progress}": want auto, plain, tty or quiet')
+    if args.progress == "quiet":
+        args.quiet = True
     import json
     import secrets
 
@@ -147,6 +155,9 @@ def build(ctx: Any, argv: list[str]) -> int:
             name = f".dockerfile.{secrets.token_hex(10)}"
             extra = ((name, sys.stdin.buffer.read()),)
         else:
+            if not os.path.lexists(dockerfile):  # the docker CLI checks before sending anything
+                raise UsageError("dockyard: unable to prepare context: unable to evaluate symlinks in Dockerfile "
+                                 f"path: lstat {os.path.abspath(dockerfile)}: no such file or directory")
             ctx_abs = os.path.realpath(args.context)
             df_abs = os.path.realpath(dockerfile)
             if os.path.commonpath([ctx_abs, df_abs]) == ctx_abs:
@@ -159,14 +170,56 @@ def build(ctx: Any, argv: list[str]) -> int:
                 except OSError as exc:
                     raise UsageError(f"dockyard: unable to prepare context: {exc.strerror or exc}") from None
         query["dockerfile"] = name
+        if extra:  # as the docker CLI: the random name joins .dockerignore, so the daemon drops it from the context
+            try:
+                with open(os.path.join(args.context, ".dockerignore"), "rb") as f:
+                    ignore = f.read()
+            except OSError:
+                ignore = b".dockerignore"
+            extra += ((".dockerignore", ignore + b"\n" + name.encode() + b"\n"),)
         patterns = ignore_patterns(args.context, args.file or dockerfile)
         body = context_tar(args.context, patterns, keep=(name, ".dockerignore"), extra=extra)
+    if args.iidfile:  # as the docker CLI: no stale id is left behind by a failed build
+        try:
+            os.remove(args.iidfile)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise UsageError(f"dockyard: removing image ID file: {exc.strerror or exc}") from None
+    headers = {}
+    if args.secret:
+        from dockyard.wire import buildsecrets
+
+        try:
+            headers[buildsecrets.HEADER] = buildsecrets.encode(buildsecrets.load(args.secret, dict(os.environ)))
+        except buildsecrets.SecretSpecError as exc:
+            raise UsageError(f"dockyard: {exc}") from None
+    tty = None
+    if not args.quiet and (args.progress == "tty" or (args.progress == "auto" and sys.stdout.isatty())):
+        from dockyard.cli.buildprogress import TtyProgress, TtyWriter
+
+        try:
+            width = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):
+            width = 80
+        tty = TtyWriter(sys.stdout, TtyProgress(width=width)).start()
+    try:
+        return _stream(ctx, args, body, query, headers, tty)
+    finally:
+        if tty is not None:
+            tty.stop()
+
+
+def _stream(ctx: Any, args: Any, body: Any, query: dict[str, object], headers: dict[str, str], tty: Any) -> int:
+    """Send the build; render its messages (plain text, or the tty frames); write the id where asked."""
     from dockyard.wire.jsonmessage import error_of
 
     image_id = ""
-    for msg in ctx.api.build(body, query):
+    for msg in ctx.api.build(body, query, headers):
         err = error_of(msg)
         if err:
+            if tty is not None:
+                tty.finish(failed=True)
             sys.stdout.flush()
             sys.stderr.write(err + "\n")
             return 1
@@ -175,8 +228,13 @@ def build(ctx: Any, argv: list[str]) -> int:
             image_id = str(aux["ID"])
             continue
         if "stream" in msg and not args.quiet:
+            if tty is not None:
+                tty.feed(str(msg["stream"]))
+                continue
             sys.stdout.write(str(msg["stream"]))
             sys.stdout.flush()
+    if tty is not None:
+        tty.finish(failed=False)
     if args.quiet and image_id:
         sys.stdout.write(image_id + "\n")
     if args.iidfile and image_id:

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from dockyard.errors import EngineError, NotFound, StartFailed
 
-from . import Parser, UsageError
+from . import UsageError
 
 # Annotations only: importing typing costs the CLI ~3 ms per command.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
+    from dockyard.cli.flagtable import FlagTable
 
-def _add_create_flags(p: argparse.ArgumentParser) -> None:
+
+def Parser(prog: str, description: str = "", **kw: Any) -> Any:
+    """``commands.Parser``, imported (argparse, ~7 ms) only when a command builds one."""
+    from .parser import Parser as _Parser
+
+    return _Parser(prog, description, **kw)
+
+
+def _flag_table(prog: str, description: str, **kw: Any) -> FlagTable:
+    """Flags declared once; run/create/ps parse their common forms without argparse (cli/flagtable.py)."""
+    from dockyard.cli.flagtable import FlagTable
+
+    return FlagTable(lambda: Parser(prog, description, **kw))
+
+
+def _add_create_flags(p: Any) -> None:  # a FlagTable (argparse's add_argument, recorded)
     p.add_argument("--name", default=None)
     p.add_argument("--rm", action="store_true", dest="auto_remove")
     p.add_argument("-e", "--env", action="append", default=[])
@@ -51,7 +67,9 @@ def _add_create_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pull", default="missing")
     p.add_argument("--platform", default=os.environ.get("DOCKER_DEFAULT_PLATFORM", ""))
     p.add_argument("image")
-    p.add_argument("command", nargs=argparse.REMAINDER)
+    from dockyard.cli.flagtable import REMAINDER
+
+    p.add_argument("command", nargs=REMAINDER)
 
 
 def _create(ctx: Any, args: argparse.Namespace, *, detach: bool, command: str) -> tuple[str, int]:
@@ -185,11 +203,15 @@ def _attach_start_wait(ctx: Any, cid: str, *, auto_remove: bool, command: str, t
     return int(result.get("StatusCode", 0))
 
 
-def run(ctx: Any, argv: list[str]) -> int:
-    p = Parser("run", "Create and run a new container from an image", hostname_flag=True)
+def _run_flags() -> FlagTable:
+    p = _flag_table("run", "Create and run a new container from an image", hostname_flag=True)
     p.add_argument("-d", "--detach", action="store_true")
     _add_create_flags(p)
-    args = p.parse_args(argv)
+    return p
+
+
+def run(ctx: Any, argv: list[str]) -> int:
+    args = _run_flags().parse(argv)
     if args.tty and args.interactive and not args.detach and not os.isatty(0):
         from dockyard.cli.commands.interactive import not_a_tty_error
 
@@ -210,10 +232,14 @@ def run(ctx: Any, argv: list[str]) -> int:
                               sig_proxy=args.sig_proxy != "false", detach_keys=args.detach_keys)
 
 
-def create(ctx: Any, argv: list[str]) -> int:
-    p = Parser("create", "Create a new container", hostname_flag=True)
+def _create_flags() -> FlagTable:
+    p = _flag_table("create", "Create a new container", hostname_flag=True)
     _add_create_flags(p)
-    args = p.parse_args(argv)
+    return p
+
+
+def create(ctx: Any, argv: list[str]) -> int:
+    args = _create_flags().parse(argv)
     cid, rc = _create(ctx, args, detach=True, command="create")
     if not rc:
         print(cid)
@@ -264,8 +290,8 @@ def _report(failed: list[str]) -> int:
     return 0
 
 
-def ps(ctx: Any, argv: list[str]) -> int:
-    p = Parser("ps", "List containers")
+def _ps_flags() -> FlagTable:
+    p = _flag_table("ps", "List containers")
     p.add_argument("-a", "--all", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--no-trunc", action="store_true")
@@ -274,7 +300,11 @@ def ps(ctx: Any, argv: list[str]) -> int:
     p.add_argument("-f", "--filter", action="append", default=[])
     p.add_argument("--format", default=None)
     p.add_argument("-s", "--size", action="store_true")
-    args = p.parse_args(argv)
+    return p
+
+
+def ps(ctx: Any, argv: list[str]) -> int:
+    args = _ps_flags().parse(argv)
     limit = 1 if args.latest else args.last
     filters = None
     if args.filter:

@@ -12,7 +12,9 @@ stream is just the same socket used raw.  Per request:
 4. Unread body bytes are drained, then h11 starts the next cycle
    (keep-alive) unless either side asked to close.
 
-This is the only module that knows the HTTP library.
+The h11 connection, lazy body and keep-alive loop are shared with the
+registry server (``dockyard/httpserver/connection.py``); streaming,
+hijack and the listeners are this module's.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import socket
 import stat
 import threading
 from email.utils import formatdate
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -34,6 +35,7 @@ import h11
 
 import dockyard
 from dockyard.errors import Unavailable
+from dockyard.httpserver.connection import H11Connection, PeerGone, RequestBody, RequestHead, reason, serve_connection
 from dockyard.wire.versions import API_VERSION
 
 from .errors import error_response
@@ -55,35 +57,6 @@ def common_headers() -> list[tuple[str, str]]:
         ("Server", SERVER_HEADER),
         ("Date", formatdate(usegmt=True)),
     ]
-
-
-class _ClientGone(Exception):
-    """The peer closed or broke the connection mid-request."""
-
-
-class _Wire:
-    """One h11 connection over one socket."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.h11 = h11.Connection(h11.SERVER)
-
-    def next_event(self) -> Any:
-        while True:
-            ev = self.h11.next_event()
-            if ev is h11.NEED_DATA:
-                try:
-                    data = self.sock.recv(_RECV)
-                except OSError as exc:
-                    raise _ClientGone() from exc
-                self.h11.receive_data(data)
-                continue
-            return ev
-
-    def send(self, event: Any) -> None:
-        data = self.h11.send(event)
-        if data:
-            self.sock.sendall(data)
 
 
 def _peer_gone(sock: socket.socket) -> bool:
@@ -108,35 +81,19 @@ def _peer_gone(sock: socket.socket) -> bool:
     return False
 
 
-class _Body(io.RawIOBase):
-    """The request body, pulled from h11 only as the handler reads it."""
+class _RawBody(io.RawIOBase):
+    """The lazy request body as a raw stream, for ``Request.body``'s BufferedReader."""
 
-    def __init__(self, wire: _Wire) -> None:
-        self._wire = wire
-        self._pending = b""
-        self.done = False
+    def __init__(self, body: RequestBody) -> None:
+        self._body = body
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buf: Any) -> int:
-        while not self._pending and not self.done:
-            ev = self._wire.next_event()
-            if isinstance(ev, h11.Data):
-                self._pending = bytes(ev.data)
-            elif isinstance(ev, h11.EndOfMessage):
-                self.done = True
-            else:
-                raise _ClientGone()
-        n = min(len(buf), len(self._pending))
-        buf[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def drain(self) -> None:
-        while not self.done:
-            self._pending = b""
-            self.readinto(bytearray(_RECV))
+        data = self._body.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
 
 
 class _Hijacked:
@@ -269,33 +226,11 @@ class ApiServer:
             self._serve_connection(wrapped)
 
     def _serve_connection(self, sock: socket.socket) -> None:
-        wire = _Wire(sock)
-        try:
-            while True:
-                try:
-                    ev = wire.next_event()
-                except h11.RemoteProtocolError as exc:
-                    self._reject(wire, exc)
-                    return
-                if not isinstance(ev, h11.Request):
-                    return  # ConnectionClosed or garbage: done
-                if not self._serve_request(wire, ev):
-                    return
-                if wire.h11.our_state is h11.DONE and wire.h11.their_state is h11.DONE:
-                    wire.h11.start_next_cycle()
-                else:
-                    return
-        except (_ClientGone, BrokenPipeError, ConnectionResetError, h11.LocalProtocolError):
-            return
-        except Exception:
-            log.exception("connection handler crashed")
-        finally:
-            try:
-                sock.close()
-            except OSError:
-                pass
+        wire = H11Connection(sock, recv_size=_RECV)
+        serve_connection(wire, lambda ev: self._serve_request(wire, ev), reject=self._reject, log=log,
+                         quiet=(PeerGone, BrokenPipeError, ConnectionResetError, h11.LocalProtocolError))
 
-    def _reject(self, wire: _Wire, exc: h11.RemoteProtocolError) -> None:
+    def _reject(self, wire: H11Connection, exc: h11.RemoteProtocolError) -> None:
         try:
             body = b'{"message":"bad request"}\n'
             wire.send(h11.Response(status_code=exc.error_status_hint, headers=[("Content-Length", str(len(body))), ("Connection", "close")] + common_headers()))
@@ -304,31 +239,25 @@ class ApiServer:
         except Exception:
             pass
 
-    def _serve_request(self, wire: _Wire, ev: h11.Request) -> bool:
+    def _serve_request(self, wire: H11Connection, ev: h11.Request) -> bool:
         """Handle one request; False when the connection must end."""
-        raw_body = _Body(wire)
-        method = ev.method.decode("ascii")
-        target = ev.target.decode("latin-1")
-        raw_path, _, qs = target.partition("?")
-        headers: dict[str, str] = {}
-        for name, value in ev.headers:
-            key = name.decode("latin-1").lower()
-            val = value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {val}" if key in headers else val
+        head = RequestHead.parse(ev)
+        method, target, headers = head.method, head.target, head.headers
+        raw_body = RequestBody(wire)
         req: Request | None = None
         try:
-            match = self.router.resolve(method, unquote(raw_path))
+            match = self.router.resolve(method, unquote(head.raw_path))
             req = Request(
                 method=method,
                 path=match.path,
-                query=parse_qs(qs, keep_blank_values=True),
+                query=parse_qs(head.query, keep_blank_values=True),
                 headers=headers,
-                body=io.BufferedReader(raw_body, _RECV),
+                body=io.BufferedReader(_RawBody(raw_body), _RECV),
                 api_version=match.api_version,
                 params=match.params,
             )
             result: Any = match.handler(req)
-        except _ClientGone:
+        except PeerGone:
             return False
         except Exception as exc:  # kinds → status in errors.py; others logged as 500
             result = error_response(exc)
@@ -344,21 +273,21 @@ class ApiServer:
         raw_body.drain()  # keep-alive needs the request fully read
         return True
 
-    def _send_whole(self, wire: _Wire, resp: Response, *, head: bool) -> None:
+    def _send_whole(self, wire: H11Connection, resp: Response, *, head: bool) -> None:
         headers = common_headers() + resp.headers
         if resp.content_type:
             headers.append(("Content-Type", resp.content_type))
         if resp.status != 304 and not (100 <= resp.status < 200) and resp.status != 204:
             headers.append(("Content-Length", str(len(resp.body))))
-        wire.send(h11.Response(status_code=resp.status, headers=headers, reason=_reason(resp.status)))
+        wire.send(h11.Response(status_code=resp.status, headers=headers, reason=reason(resp.status)))
         if resp.body and not head and resp.status not in (204, 304):
             wire.send(h11.Data(data=resp.body))
         wire.send(h11.EndOfMessage())
 
-    def _send_stream(self, wire: _Wire, resp: StreamResponse) -> None:
+    def _send_stream(self, wire: H11Connection, resp: StreamResponse) -> None:
         headers = common_headers() + resp.headers + [("Content-Type", resp.content_type)]
         # No Content-Length: h11 picks chunked for HTTP/1.1 (close-delimited for 1.0).
-        wire.send(h11.Response(status_code=resp.status, headers=headers, reason=_reason(resp.status)))
+        wire.send(h11.Response(status_code=resp.status, headers=headers, reason=reason(resp.status)))
         chunks = iter(resp.chunks)
         try:
             for chunk in chunks:
@@ -372,7 +301,7 @@ class ApiServer:
                 close()  # a generator's finally releases follow/wait resources
         wire.send(h11.EndOfMessage())
 
-    def _hijack(self, wire: _Wire, body: _Body, req: Request, resp: HijackResponse) -> None:
+    def _hijack(self, wire: H11Connection, body: RequestBody, req: Request, resp: HijackResponse) -> None:
         body.drain()
         buffered, _ = wire.h11.trailing_data
         lines = []
@@ -399,13 +328,6 @@ class ApiServer:
                 wire.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
 
 
 def _chgrp(path: Path, group: str) -> None:

@@ -30,7 +30,7 @@ from dockyard.build.state import Options, RunRequest
 from dockyard.core.snapshots import layer_dirs, upper_dir
 from dockyard.errors import EngineError, InvalidArgument, NotImplemented_, StartFailed
 from dockyard.image import diff
-from dockyard.image.compression import decompress
+from dockyard.image.compression import NONE, decompress
 from dockyard.image.layers import apply_layer
 from dockyard.image.service import ImageService
 from dockyard.image.transfer import ImageTransfer
@@ -108,15 +108,20 @@ def drop_mount_points(upper: str, lowers: list[str], targets: list[str]) -> None
 
 
 class BuildService:
-    def __init__(self, images: ImageService, transfer: ImageTransfer, containers: Any, data_root: str | Path) -> None:
+    def __init__(self, images: ImageService, transfer: ImageTransfer, containers: Any, data_root: str | Path,
+                 exec_root: str | Path | None = None) -> None:
         root = Path(data_root) / "build"
         (root / "tmp").mkdir(parents=True, exist_ok=True)
-        for stale in (root / "tmp").iterdir():  # a crashed build's scratch dirs
-            shutil.rmtree(stale, ignore_errors=True)
+        # RUN --mount=type=secret files live only for a RUN, on the exec root's tmpfs when there is one
+        secrets_root = Path(exec_root) / "build-secrets" if exec_root else root / "secrets"
+        for parent in (root / "tmp", secrets_root):  # a crashed build's scratch dirs and secret files
+            if parent.is_dir():
+                for stale in parent.iterdir():
+                    shutil.rmtree(stale, ignore_errors=True)
         self.cache = FileCacheStore(root / "cache")
         self.scratch = str(root / "tmp")
         self.builder = Builder(images, transfer, ContainerStepRunner(containers, images, transfer), self.cache,
-                               self.scratch)
+                               self.scratch, secrets_root=str(secrets_root))
 
     def prepare(self, body: BinaryIO, opts: Options, dockerfile_path: str) -> str:
         """Extract the context and read the Dockerfile into ``opts``; the context dir (``build`` removes it).
@@ -154,14 +159,50 @@ class BuildService:
 def _extract(body: BinaryIO, dest: str) -> str | None:
     """Unpack a context tar into ``dest``; a body that is no archive is the Dockerfile itself (returned)."""
     kind, stream = decompress(body)
-    head = stream.read(512)
-    if kind == "none" and not _looks_like_tar(head):
-        rest = stream.read(_MAX_DOCKERFILE)
+    head = _read_full(stream, 512)  # a raw read may return a short first chunk
+    if kind == NONE and not _looks_like_tar(head):
+        rest = _read_full(stream, _MAX_DOCKERFILE)
         os.mkdir(dest)
         return (head + rest).decode("utf-8", "replace")
     os.mkdir(dest)
-    apply_layer(_Prefixed(head, stream), dest)  # type: ignore[arg-type]
+    apply_layer(_EndPadded(_Prefixed(head, stream)), dest)  # type: ignore[arg-type]
     return None
+
+
+class _EndPadded(io.RawIOBase):
+    """The docker CLI's ``-f -`` context (``AddDockerfileToBuildContext``) ends without the last entry's
+    padding or the end-of-archive blocks; Go's tar reader takes that as the end, Python's does not.
+    Supply the zeros at EOF, so such a tar reads as it does in moby."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.count = 0
+        self.tail: bytes | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.tail is None:
+            data = self.raw.read(n)
+            if data:
+                self.count += len(data)
+                return data
+            self.tail = bytes(-self.count % 512 + 1024)
+        out = self.tail if n < 0 else self.tail[:n]
+        self.tail = self.tail[len(out):]
+        return out
+
+
+def _read_full(stream: Any, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        data = stream.read(n - got)
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return b"".join(parts)
 
 
 def _drop_ignored_build_files(ctx: str, dockerfile: str) -> None:

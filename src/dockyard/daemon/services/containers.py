@@ -1,7 +1,10 @@
 """ContainerService: the container lifecycle (create, start, stop, kill,
 restart, pause, unpause, rename, update, remove, prune), wait, attach, logs.
-Read-only queries live in ``container_queries.py``; every state change
-publishes Docker's event on the ``EventBus``.
+Read-only queries live in ``container_queries.py``, stop/kill/restart/
+pause/unpause/rename/update/stop_all in ``container_control.py``,
+prune/remove/purge in ``container_removal.py`` (functions of the service,
+bound below as its methods); every state change publishes Docker's event
+on the ``EventBus``.
 
 Collaborators arrive through the constructor (see ``daemon/wiring.py``):
 a ``ContainerStore`` for records, an ``ImageProvider`` for image configs and
@@ -19,7 +22,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import signal as signals
 import threading
 import time
 from dataclasses import dataclass
@@ -37,7 +39,10 @@ from dockyard.core.timefmt import parse_rfc3339, rfc3339_ns
 from dockyard.core.events import CONTAINER, Event
 from dockyard.daemon import logs as logfile
 from dockyard.daemon import pstable
+from dockyard.daemon.services import container_control as control
 from dockyard.daemon.services import container_queries as queries
+from dockyard.daemon.services import container_removal as removal
+from dockyard.daemon.services.container_control import RUNNING as _RUNNING
 from dockyard.daemon.services.restartpolicy import RestartPolicy
 from dockyard.daemon.createconfig import build_config
 from dockyard.daemon.names import generate_name, validate_name
@@ -47,18 +52,10 @@ from dockyard.daemon.specgen import (ContainerFiles, SecurityDefaults, build_spe
                                     resolv_conf)
 from dockyard.daemon.users import resolve_user
 from dockyard.errors import (Conflict, EngineError, Internal, InvalidArgument, NotFound, NotImplemented_,
-                             NotModified, RuntimeFailure, StartFailed)
+                             RuntimeFailure, StartFailed)
 from dockyard.oci import runtime as oci
 from dockyard.oci.image import ImageConfig
 from dockyard.wire.models import containers as models
-
-_RUNNING = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
-DEFAULT_STOP_TIMEOUT = 10
-# HostConfig resources ``update`` accepts (those our cgroups apply so far are
-# Memory, PidsLimit and CpuShares; the rest are recorded for inspect).
-_UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "PidsLimit", "CpuShares", "CpuPeriod",
-              "CpuQuota", "NanoCpus", "BlkioWeight", "CpusetCpus", "CpusetMems")
-
 
 class ResolvedImage(Protocol):
     id: str
@@ -91,6 +88,7 @@ class ContainerPaths:
     init_path: str = "/usr/bin/tini-static"  # --init: bind-mounted as /sbin/docker-init (dockyardd --init-path)
     init_default: bool = False  # dockyardd --init: HostConfig.Init null means this
     userns: Any = None  # dockyardd --userns-remap: a daemon.usernsremap.Remap
+    log_default: tuple[str, tuple[tuple[str, str], ...]] = ("json-file", ())  # dockyardd --log-driver/--log-opt
 
 
 class AttachStream:
@@ -178,6 +176,11 @@ class ContainerService:
         if not name:
             taken = {r.name for r in self._store.list()}
             name = generate_name(lambda n: n in taken)
+        if body.get("HostConfig") is None or isinstance(body["HostConfig"], dict):  # the daemon's default log driver
+            from dockyard.daemon.logconfig import with_default
+
+            driver, opts = self._paths.log_default
+            body = {**body, "HostConfig": with_default(body.get("HostConfig") or {}, driver, dict(opts))}
         config = build_config(body, id=id, name=name, image_ref=image_ref, image_id=image.id,
                               image=image.config, created=rfc3339_ns())
         if self._volumes is not None:  # validates every mount before anything exists
@@ -285,7 +288,7 @@ class ContainerService:
         self._publish(rec, "start")
         from dockyard.daemon.services.health import watch_record
 
-        watch_record(self.health, rec, lambda action: self._publish(rec, action))
+        watch_record(self.health, rec, lambda action: self._publish(rec, action), started_at)  # this run's
 
     def _start_failed(self, rec: ContainerRecord, exc: BaseException) -> None:
         """Record why start failed (State.Error, ExitCode as Docker: 126/127
@@ -544,250 +547,23 @@ class ContainerService:
             raise Internal(f"ps: {done.stderr.strip() or done.stdout.strip()}")
         return pstable.parse(done.stdout, pids)
 
-    # ------------------------------------------------------------ stop, kill, restart
-    def stop(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
-        """SIGTERM (or the stop signal), then SIGKILL after ``timeout`` seconds
-        (default: the container's StopTimeout, else 10; -1 waits forever).
-        NotModified (304) when it is not running."""
-        rec = self._store.resolve(ref)
-        if rec.state.status not in _RUNNING:
-            raise NotModified(f"container {ref} is already stopped")
-        sig = _signal_number(signal or rec.config.stop_signal)
-        if timeout is None:
-            stop_timeout = rec.config.config_json.get("StopTimeout")
-            timeout = stop_timeout if isinstance(stop_timeout, int) else DEFAULT_STOP_TIMEOUT
-        with self._cond:
-            self._stopping.add(rec.id)
-        if self._store.get(rec.id).state.status is Status.RESTARTING:
-            self._await_stopped(rec.id, 5.0)  # the pending restart sees _stopping and gives up
-        else:
-            try:
-                self._signal(rec, sig)
-            except Conflict:
-                pass  # it exited between our look and the signal: already stopping, wait below
-            if not self._await_stopped(rec.id, float("inf") if timeout < 0 else float(timeout)):
-                self._signal(rec, int(signals.SIGKILL))
-                if not self._await_stopped(rec.id, 30.0):
-                    raise Internal(f"container {rec.id} did not stop after SIGKILL")
-        self._publish(rec, "stop")
-
-    def kill(self, ref: str, signal: str | int | None = None) -> None:
-        """Send ``signal`` (default SIGKILL); Conflict (409) when not running.
-        With SIGKILL, returns once the container has exited, as Docker does."""
-        rec = self._store.resolve(ref)
-        sig = _signal_number(signal, int(signals.SIGKILL))
-        if rec.state.status not in (Status.RUNNING, Status.PAUSED):
-            raise Conflict(f"Cannot kill container: {ref}: Container {rec.id} is not running")
-        if sig == signals.SIGKILL or _signal_number(rec.config.stop_signal) == sig:
-            with self._cond:
-                self._stopping.add(rec.id)  # a fatal signal disables the restart policy
-        try:
-            self._signal(rec, sig)
-        except Conflict:
-            raise Conflict(f"Cannot kill container: {ref}: Container {rec.id} is not running") from None
-        if sig == signals.SIGKILL:
-            self._await_stopped(rec.id, 30.0)
-
-    def _signal(self, rec: ContainerRecord, sig: int) -> None:
-        self._publish(rec, "kill", signal=str(sig))
-        try:
-            self._runtime.kill(rec.id, sig)
-        except NotFound:
-            raise Conflict(f"Container {rec.id} is not running") from None
-        # A frozen process only receives the signal once thawed: Docker unpauses
-        # a paused container for SIGKILL and for its stop signal.
-        if self._store.get(rec.id).state.status is Status.PAUSED and (
-                sig == signals.SIGKILL or sig == _signal_number(rec.config.stop_signal)):
-            self._runtime.resume(rec.id)
-
-    def restart(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
-        rec = self._store.resolve(ref)
-        if rec.state.status in _RUNNING:
-            self.stop(rec.id, timeout=timeout, signal=signal)
-        self.start(rec.id)
-        self._publish(self._store.get(rec.id), "restart")
-
-    # ------------------------------------------------------------ pause
-    def pause(self, ref: str) -> None:
-        id = self._store.resolve(ref).id
-        with self._lock(id):
-            rec = self._store.get(id)
-            nxt = lifecycle.transition(rec.state.status, Action.PAUSE, ref=id)
-            self._runtime.pause(id)
-            self._save(id, rec.state.evolve(status=nxt))
-        self._publish(rec, "pause")
-
-    def unpause(self, ref: str) -> None:
-        id = self._store.resolve(ref).id
-        with self._lock(id):
-            rec = self._store.get(id)
-            nxt = lifecycle.transition(rec.state.status, Action.UNPAUSE, ref=id)
-            self._runtime.resume(id)
-            self._save(id, rec.state.evolve(status=nxt))
-        self._publish(rec, "unpause")
-
-    # ------------------------------------------------------------ rename, update
-    def rename(self, ref: str, new_name: str) -> None:
-        if not new_name:
-            raise InvalidArgument("Neither old nor new names may be empty")
-        name = validate_name(new_name)
-        rec = self._store.resolve(ref)
-        if rec.name == name:
-            raise InvalidArgument("Renaming a container with the same name as its current name")
-        self._store.rename(rec.id, name)
-        self._publish(self._store.get(rec.id), "rename", oldName="/" + rec.name)
-
-    def update(self, ref: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /containers/{id}/update``: restart policy and cgroup limits."""
-        if not isinstance(body, dict):
-            raise InvalidArgument("invalid JSON: update config must be a JSON object")
-        id = self._store.resolve(ref).id
-        with self._lock(id):
-            rec = self._store.get(id)
-            if rec.state.status is Status.REMOVING or rec.state.status is Status.DEAD:
-                raise Conflict(f"Cannot update container {id}: container is marked for removal and "
-                               "cannot be \"update\"")
-            host = dict(rec.config.host_config_json)
-            if "RestartPolicy" in body and body["RestartPolicy"] is not None:
-                policy = RestartPolicy.from_json(body["RestartPolicy"])
-                if rec.config.auto_remove and policy.enabled:
-                    raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled "
-                                          "for the container")
-                host["RestartPolicy"] = policy.to_json()
-            # the docker CLI sends every field, 0/"" meaning "leave as is" (PidsLimit only when set)
-            resources = {k: v for k, v in body.items()
-                         if k in _UPDATABLE and v is not None and (v not in (0, "") or k == "PidsLimit")}
-            for key, value in resources.items():
-                if key.startswith("Cpuset"):
-                    if not isinstance(value, str):
-                        raise InvalidArgument(f"invalid JSON: {key} must be a string")
-                elif not isinstance(value, int) or isinstance(value, bool):
-                    raise InvalidArgument(f"invalid JSON: {key} must be an integer")
-            host.update(resources)
-            if rec.state.status in (Status.RUNNING, Status.PAUSED) and resources:
-                from dockyard.daemon.resources import update_resources
-
-                self._runtime.update(id, update_resources(resources, host))
-            from dataclasses import replace
-
-            self._store.save_config(id, replace(rec.config, host_config_json=host))
-        self._publish(rec, "update")
-        return {"Warnings": []}
-
-    # ------------------------------------------------------------ prune
-    def prune(self, filters: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
-        """Remove every stopped container matching ``until`` / ``label`` / ``label!``."""
-        from dockyard.daemon import prunefilters
-
-        match = prunefilters.compile(filters or {}, now=time.time())
-        deleted: list[str] = []
-        reclaimed = 0
-        for rec in self._store.list():
-            if rec.state.status in _RUNNING or rec.state.status is Status.REMOVING:
-                continue
-            if not match(parse_rfc3339(rec.config.created), rec.config.labels):
-                continue
-            rw = self.size_of(rec)[0]
-            try:
-                self._remove(rec.id, force=False)
-            except (Conflict, NotFound, NotModified):
-                continue  # started or removed meanwhile
-            deleted.append(rec.id)
-            reclaimed += rw
-        self._events.publish(Event(CONTAINER, "prune", "", {"reclaimed": str(reclaimed)}))
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed}
-
-    # ------------------------------------------------------------ remove
-    def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
-        id = self._store.resolve(ref).id
-        self._remove(id, force=force, ref=ref, volumes=volumes)
-
-    def _remove(self, id: str, *, force: bool, ref: str = "", volumes: bool = False) -> None:
-        with self._lock(id):
-            rec = self._store.get(id)
-            action = Action.FORCE_REMOVE if force else Action.REMOVE
-            lifecycle.transition(rec.state.status, action, ref=ref or "/" + rec.name)
-            if rec.state.status in _RUNNING:
-                with self._cond:
-                    self._stopping.add(id)
-                self._publish(rec, "kill", signal=str(int(signals.SIGKILL)))
-                try:
-                    self._runtime.kill(id, signals.SIGKILL)
-                except (NotFound, Conflict):
-                    pass  # exited meanwhile (or restarting): nothing to kill
-                if rec.state.status is Status.PAUSED:
-                    self._runtime.resume(id)
-                self._await_stopped(id, timeout=15.0)
-            rec = self._store.get(id)
-            self._save(id, rec.state.evolve(status=Status.REMOVING))
-            self._purge(id, exit_code=rec.state.exit_code)
-            if self._volumes is not None:  # rm -v, and --rm (auto-remove), take anonymous volumes along
-                self._volumes.forget(rec.config, volumes or rec.config.auto_remove)
-            self._publish(rec, "destroy")
-
-    def _await_stopped(self, id: str, timeout: float) -> bool:
-        """True once ``id`` is not running (or gone); False after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                try:
-                    if self._store.get(id).state.status not in _RUNNING:
-                        return True
-                except NotFound:
-                    return True
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(timeout=min(left, 0.1))
-
-    def _purge(self, id: str, exit_code: int = 0, publish: bool = True) -> None:
-        """Remove every trace of ``id``: runtime state, snapshot, files, row."""
-        self._runtime.delete(id)
-        if self._network is not None:
-            self._network.forget(id)
-        self._images.remove_rootfs(id)
-        shutil.rmtree(self._bundle(id), ignore_errors=True)
-        shutil.rmtree(self._dir(id), ignore_errors=True)
-        try:
-            self._store.delete(id)
-        except NotFound:
-            pass
-        with self._cond:
-            hub = self._hubs.pop(id, None)
-            stdin = self._stdins.pop(id, None)
-            self._exits.pop(id, None)
-            self._locks.pop(id, None)
-            self._stopping.discard(id)
-            if self.health is not None:
-                self.health.forget(id)
-            self._removed[id] = exit_code
-            if len(self._removed) > 1024:  # bounded: only recent removals are waited on
-                self._removed.pop(next(iter(self._removed)))
-            self._cond.notify_all()
-        if hub is not None:
-            hub.end()
-        if stdin is not None:
-            stdin.disconnect()
-
-    def stop_all(self, timeout: float = 10.0) -> None:
-        """Daemon shutdown: SIGTERM (or the stop signal) to every running
-        container, SIGKILL to those still running after ``timeout``."""
-        with self._cond:
-            self._shutting_down = True
-        running = [r for r in self._store.list() if r.state.status in _RUNNING]
-        for rec in running:
-            try:
-                if rec.state.status is Status.PAUSED:
-                    self._runtime.resume(rec.id)
-                self._runtime.kill(rec.id, _signal_number(rec.config.stop_signal))
-            except Exception:  # noqa: BLE001 - best effort; SIGKILL follows
-                pass
-        deadline = time.monotonic() + timeout
-        for rec in running:
-            self._await_stopped(rec.id, max(0.0, deadline - time.monotonic()))
-            if self._store.get(rec.id).state.status in _RUNNING:
-                self._runtime.kill(rec.id, signals.SIGKILL)
-                self._await_stopped(rec.id, 5.0)
+    # ------------------------------------------------------------ stop, kill, restart, pause, rename, update
+    # (container_control.py and container_removal.py: functions of the service, bound here as its methods)
+    stop = control.stop
+    kill = control.kill
+    _signal = control._signal
+    restart = control.restart
+    pause = control.pause
+    unpause = control.unpause
+    rename = control.rename
+    update = control.update
+    stop_all = control.stop_all
+    # ------------------------------------------------------------ prune, remove
+    prune = removal.prune
+    remove = removal.remove
+    _remove = removal._remove
+    _await_stopped = removal._await_stopped
+    _purge = removal._purge
 
     # ------------------------------------------------------------ recovery
     def recover(self) -> None:
@@ -818,18 +594,3 @@ class ContainerService:
 
         start_by_policy(self._store.list(), self.start)  # always / unless-stopped come back
 
-
-def _signal_number(name: str | int | None, default: int = int(signals.SIGTERM)) -> int:
-    """"SIGTERM", "TERM" or "15" -> 15; ``default`` when empty (moby ``signal.ParseSignal``)."""
-    if name is None or name == "":
-        return default
-    if isinstance(name, int) or name.isdigit():
-        n = int(name)
-        if not 0 < n < signals.NSIG:
-            raise InvalidArgument(f"Invalid signal: {name}")
-        return n
-    upper = name.upper()
-    try:
-        return int(signals.Signals[upper if upper.startswith("SIG") else "SIG" + upper])
-    except KeyError:
-        raise InvalidArgument(f"Invalid signal: {name}") from None

@@ -75,7 +75,9 @@ class SystemService:
         hostname: str | None = None,
         now: Any = None,
         volumes: Any = None,
+        log_driver: str = "json-file",
     ) -> None:
+        self._log_driver = log_driver  # dockyardd --log-driver: info's LoggingDriver
         self._volumes = volumes  # VolumeService: df lists volumes with UsageData
         self._containers = containers
         self._images = images
@@ -160,7 +162,7 @@ class SystemService:
             "Images": self._images.count(),
             "Driver": "overlay2",
             "DriverStatus": [["Backing Filesystem", "extfs"]],
-            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "none"], "Authorization": None, "Log": ["json-file"]},
+            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "none"], "Authorization": None, "Log": ["json-file", "local"]},
             "MemoryLimit": True,
             "SwapLimit": cg == "2",
             "CpuCfsPeriod": True,
@@ -174,7 +176,7 @@ class SystemService:
             "OomKillDisable": False,
             "NGoroutines": 0,
             "SystemTime": self._now().isoformat().replace("+00:00", "Z"),
-            "LoggingDriver": "json-file",
+            "LoggingDriver": self._log_driver,
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": cg,
             "NEventsListener": 0,

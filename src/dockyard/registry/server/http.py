@@ -1,13 +1,14 @@
 """The HTTP/1.1 driver: TCP (optionally TLS), a thread per connection, parsed by h11.
 
-Theory of operation: same model as the daemon's API server (which registry
-code may not import): the accept loop hands each connection to a thread;
-the thread feeds bytes to an ``h11.Connection`` and gives the app a
-``Request`` whose body is pulled from h11 only as the handler reads it, so
-a 100 MB layer streams through in ``_RECV`` pieces.  Blob responses are
-copied from the file in 1 MiB pieces.  After each response any unread body
-is drained so keep-alive works.  TLS handshakes run in the connection
-thread, never in the accept loop.  This is the only module that knows h11.
+Theory of operation: the connection, its lazy request body and the
+keep-alive loop are the daemon API server's too
+(``dockyard/httpserver/connection.py``): the accept loop hands each
+connection to a thread; the thread gives the app a ``Request`` whose body
+is pulled from h11 only as the handler reads it, so a 100 MB layer streams
+through in ``_RECV`` pieces.  Blob responses are copied from the file in
+1 MiB pieces.  After each response any unread body is drained so
+keep-alive works.  TLS handshakes run in the connection thread, never in
+the accept loop.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import ssl
 import threading
 import time
 from email.utils import formatdate
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
 import h11
+
+from dockyard.httpserver.connection import H11Connection, RequestBody, RequestHead, reason, serve_connection
 
 from .app import RegistryApp
 from .messages import ClientGone, FileBody, Request, Response
@@ -32,63 +34,6 @@ access_log = logging.getLogger("dockyard.registry.access")
 
 _RECV = 1 << 20
 _SEND = 1 << 20
-
-
-class _Body:
-    """A request body read lazily from h11 (``messages.BodyReader``)."""
-
-    def __init__(self, conn: "_Connection") -> None:
-        self._conn = conn
-        self._pending = b""
-        self.done = False
-        self.received = 0
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._pending and not self.done:
-            ev = self._conn.next_event()
-            if isinstance(ev, h11.Data):
-                self._pending = bytes(ev.data)
-                self.received += len(self._pending)
-            elif isinstance(ev, h11.EndOfMessage):
-                self.done = True
-            else:
-                raise ClientGone()
-        if n < 0 or n >= len(self._pending):
-            out, self._pending = self._pending, b""
-        else:
-            out, self._pending = self._pending[:n], self._pending[n:]
-        return out
-
-    def drain(self) -> None:
-        while not self.done:
-            self._pending = b""
-            self.read()
-
-
-class _Connection:
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=64 << 10)
-
-    def next_event(self) -> Any:
-        while True:
-            try:
-                ev = self.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                raise ClientGone() from exc
-            if ev is h11.NEED_DATA:
-                try:
-                    data = self.sock.recv(_RECV)
-                except OSError as exc:
-                    raise ClientGone() from exc
-                self.h11.receive_data(data)
-                continue
-            return ev
-
-    def send(self, event: Any) -> None:
-        data = self.h11.send(event)
-        if data:
-            self.sock.sendall(data)
 
 
 class RegistryServer:
@@ -138,42 +83,23 @@ class RegistryServer:
     # -- one connection -------------------------------------------------------
     def _serve(self, sock: socket.socket, peer: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            if self.tls is not None:
-                sock = self.tls.wrap_socket(sock, server_side=True)
-            conn = _Connection(sock)
-            while True:
-                ev = conn.next_event()
-                if not isinstance(ev, h11.Request):
-                    return
-                if not self._serve_one(conn, ev, f"{peer[0]}"):
-                    return
-                if conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE:
-                    conn.h11.start_next_cycle()
-                else:
-                    return
-        except (ClientGone, OSError, ssl.SSLError, h11.LocalProtocolError):
-            return
-        except Exception:
-            log.exception("connection handler crashed")
-        finally:
+        if self.tls is not None:
             try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except OSError:  # ssl.SSLError included: a failed handshake
                 sock.close()
-            except OSError:
-                pass
+                return
+        conn = H11Connection(sock, recv_size=_RECV, max_head=64 << 10, gone=ClientGone)
+        serve_connection(conn, lambda ev: self._serve_one(conn, ev, f"{peer[0]}"), log=log,
+                         quiet=(ClientGone, OSError, ssl.SSLError, h11.LocalProtocolError))
 
-    def _serve_one(self, conn: _Connection, ev: h11.Request, remote: str) -> bool:
+    def _serve_one(self, conn: H11Connection, ev: h11.Request, remote: str) -> bool:
         started = time.monotonic()
-        target = ev.target.decode("latin-1")
-        raw_path, _, query = target.partition("?")
-        headers: dict[str, str] = {}
-        for name, value in ev.headers:
-            key, val = name.decode("latin-1").lower(), value.decode("latin-1")
-            headers[key] = f"{headers[key]}, {val}" if key in headers else val
+        head = RequestHead.parse(ev)
+        method, headers = head.method, head.headers
         host = headers.get("host") or "%s:%d" % self.address
-        body = _Body(conn)
-        method = ev.method.decode("ascii")
-        req = Request(method, unquote(raw_path), query, headers, body,
+        body = RequestBody(conn)
+        req = Request(method, unquote(head.raw_path), head.query, headers, body,
                       f"{'https' if self.tls else 'http'}://{host}", remote)
         try:
             resp, endpoint = self.app.handle(req)
@@ -185,11 +111,11 @@ class RegistryServer:
         body.drain()
         return True
 
-    def _send(self, conn: _Connection, resp: Response, *, head: bool) -> int:
+    def _send(self, conn: H11Connection, resp: Response, *, head: bool) -> int:
         headers = [("Date", formatdate(usegmt=True)), *resp.headers]
         if resp.status not in (204, 304):
             headers.append(("Content-Length", str(resp.length())))
-        conn.send(h11.Response(status_code=resp.status, headers=headers, reason=_reason(resp.status)))
+        conn.send(h11.Response(status_code=resp.status, headers=headers, reason=reason(resp.status)))
         sent = 0
         if isinstance(resp.body, FileBody):
             with resp.body.file as f:
@@ -214,10 +140,3 @@ class RegistryServer:
         access_log.info('%s "%s %s" %d %d %d %.1fms', req.remote, req.method,
                         req.path + ("?" + req.query if req.query else ""), status, received, sent,
                         (time.monotonic() - started) * 1000)
-
-
-def _reason(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""

@@ -47,6 +47,11 @@ def v1_writes(r: Resources, current_limit: int | None = None) -> list[Write]:
         out.append(("cpuset", "cpuset.mems", r.cpuset_mems))
     if r.blkio_weight:
         out.append(("blkio", "blkio.weight", str(r.blkio_weight)))
+    # one "major:minor value" line per write: the kernel takes a single device each time
+    out += [("blkio", "blkio.weight_device", f"{d.major}:{d.minor} {d.value}") for d in r.blkio_weight_device]
+    for attr, name in (("blkio_read_bps", "read_bps_device"), ("blkio_write_bps", "write_bps_device"),
+                       ("blkio_read_iops", "read_iops_device"), ("blkio_write_iops", "write_iops_device")):
+        out += [("blkio", f"blkio.throttle.{name}", f"{d.major}:{d.minor} {d.value}") for d in getattr(r, attr)]
     return out
 
 
@@ -88,6 +93,11 @@ def v2_writes(r: Resources) -> list[Write]:
         out.append(("cpuset", "cpuset.mems", r.cpuset_mems))
     if r.blkio_weight:
         out.append(("io", "io.weight", f"default {blkio_to_io_weight(r.blkio_weight)}"))
+    out += [("io", "io.weight", f"{d.major}:{d.minor} {blkio_to_io_weight(d.value)}") for d in r.blkio_weight_device]
+    # io.max takes one key=value per write and keeps the device's other keys (runc writes them one by one)
+    for attr, key in (("blkio_read_bps", "rbps"), ("blkio_write_bps", "wbps"),
+                      ("blkio_read_iops", "riops"), ("blkio_write_iops", "wiops")):
+        out += [("io", "io.max", f"{d.major}:{d.minor} {key}={d.value}") for d in getattr(r, attr)]
     return out
 
 

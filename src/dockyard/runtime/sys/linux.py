@@ -263,3 +263,25 @@ def idmap_bind(path: str, userns_fd: int) -> None:
                              ctypes.c_uint(_MOVE_MOUNT_F_EMPTY_PATH)), f"move_mount {path}", path)
     finally:
         os.close(tree)
+
+
+# fork(2) holding the GIL (PyDLL), without CPython's at-fork work: see quiet_fork.
+_libc_gil = ctypes.PyDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc_gil.fork.restype = ctypes.c_int
+
+
+def quiet_fork() -> int:
+    """fork(2) without ``os.fork``'s child-side hooks, for single-threaded callers (spawn helper, shim).
+
+    Why: ``os.fork`` runs ``threading``'s, ``logging``'s and ``random``'s at-fork handlers in the
+    child, which write to ~600 KiB of heap pages inherited from the helper; each shim would keep
+    a private copy of them for its whole life (and they cost time on the create path).  Those handlers repair state that only a
+    multi-threaded parent can leave behind (locks held, other threads listed), which a
+    single-threaded caller never has.  The child must not rely on ``random``'s state differing
+    from its parent's (``secrets``/``os.urandom`` are unaffected).
+    """
+    pid = _libc_gil.fork()
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return pid

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from dockyard.core import reference
-from dockyard.errors import EngineError, NotImplemented_
-from dockyard.wire import jsonmessage
+from dockyard.errors import EngineError, InvalidArgument, NotImplemented_
+from dockyard.wire import buildsecrets, jsonmessage
 
 from ..messages import Request, Response, StreamResponse
 from ..routes import Handler
@@ -39,6 +39,10 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
 
         svc = _service(services)
         opts, dockerfile = options_from_query(req)
+        try:  # dockyard build --secret (wire/buildsecrets.py); in memory for this build only
+            opts.secrets = buildsecrets.decode(req.header(buildsecrets.HEADER))
+        except ValueError as exc:
+            raise InvalidArgument(str(exc)) from None
         for t in opts.tags:
             reference.parse(t)  # a bad tag is a 400 before the context is read
         ctx = svc.prepare(req.body, opts, dockerfile)

@@ -32,7 +32,10 @@ def routes(services: Any) -> list[tuple[str, str, Handler]]:
 
     def inspect(req: Request) -> Response:
         body = images.inspect_json(req.params["name"])
-        if versions.compare(req.api_version, "1.45") < 0 and isinstance(body, dict):
+        # docker-compose 1.x negotiates the newest version yet reads ContainerConfig.Volumes when it
+        # recreates (a KeyError against Docker >= 26): it gets the pre-1.45 fields whatever the version.
+        legacy_compose = (req.header("user-agent") or "").startswith("docker-compose/1.")
+        if (versions.compare(req.api_version, "1.45") < 0 or legacy_compose) and isinstance(body, dict):
             body = dict(body)
             # Before API 1.45 moby always sent these; docker-compose 1.29 reads ContainerConfig.Volumes.
             body.setdefault("Container", "")

@@ -1,0 +1,62 @@
+"""The ready-queue scheduler: overlap proven with a barrier, order with a log, failures stop dependents."""
+
+import threading
+
+import pytest
+
+from dockyard.compose.scheduler import run_graph
+
+
+def test_independent_services_overlap():
+    # Serial execution could never get three parties through the barrier: it would break (timeout).
+    barrier = threading.Barrier(3, timeout=10)
+    run_graph(["a", "b", "c"], {}, lambda n: barrier.wait())
+
+
+def test_dependencies_finish_first_and_ready_ones_do_not_wait_for_unrelated():
+    log: list[str] = []
+    lock = threading.Lock()
+    slow_may_finish = threading.Event()
+
+    def work(n: str) -> None:
+        if n == "slow":
+            # "fast-child" depends only on "fast": it must run while "slow" is still busy.
+            assert slow_may_finish.wait(10), "fast-child waited for an unrelated service"
+        with lock:
+            log.append(n)
+        if n == "fast-child":
+            slow_may_finish.set()
+
+    run_graph(["slow", "fast", "fast-child", "last"],
+              {"fast-child": ["fast"], "last": ["slow", "fast-child"]}, work)
+    assert log.index("fast") < log.index("fast-child") < log.index("slow") < log.index("last")
+
+
+def test_failure_stops_dependents_and_is_raised():
+    ran: list[str] = []
+
+    def work(n: str) -> None:
+        ran.append(n)
+        if n == "db":
+            raise RuntimeError("db failed")
+
+    with pytest.raises(RuntimeError, match="db failed"):
+        run_graph(["db", "api", "web"], {"api": ["db"], "web": ["api"]}, work, max_workers=2)
+    assert ran == ["db"]
+
+
+def test_bounded_concurrency():
+    active, peak = 0, 0
+    lock = threading.Lock()
+
+    def work(n: str) -> None:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        threading.Event().wait(0.01)
+        with lock:
+            active -= 1
+
+    run_graph([str(i) for i in range(10)], {}, work, max_workers=3)
+    assert peak <= 3
