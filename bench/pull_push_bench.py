@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pull_push_bench.py [--host unix:///run/dockyard/dockyard.sock]
                                              [--docker-host unix:///var/run/docker.sock] [--mb 100]
+                                             [--rounds 5]
 
 Starts Debian's ``docker-registry`` on a free 127.0.0.1 port (stopped by pid
 at the end), builds the image as a ``docker save`` tarball (layers of
@@ -18,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -30,7 +32,8 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from registries import DistributionRegistry  # noqa: E402
 
 
-def build_tar(path: Path, total_mb: int, layers: int = 5) -> None:
+def build_tar(path: Path, total_mb: int, layers: int = 5, small: int = 0) -> None:
+    """``small``: files per layer (a few KB each, 3 directories deep) besides the big one, as in a distro layer."""
     per = total_mb * (1 << 20) // layers
     diff_ids, names = [], []
     with tarfile.open(path, "w") as out:
@@ -41,6 +44,11 @@ def build_tar(path: Path, total_mb: int, layers: int = 5) -> None:
                 info = tarfile.TarInfo(f"data{i}.bin")
                 info.size, info.mtime = len(data), 1_700_000_000
                 tf.addfile(info, io.BytesIO(data))
+                for k in range(small):
+                    body = f"layer {i} file {k}\n".encode() * (k % 200 + 1)
+                    info = tarfile.TarInfo(f"usr/share/l{i}/d{k // 50}/f{k}.txt")
+                    info.size, info.mtime = len(body), 1_700_000_000
+                    tf.addfile(info, io.BytesIO(body))
             tar = raw.getvalue()
             diff_ids.append("sha256:" + hashlib.sha256(tar).hexdigest())
             blob = gzip.compress(tar, compresslevel=1, mtime=0)
@@ -83,22 +91,33 @@ def main() -> None:
     p.add_argument("--host", default="unix:///run/dockyard/dockyard.sock")
     p.add_argument("--docker-host", default="unix:///var/run/docker.sock")
     p.add_argument("--mb", type=int, default=100)
+    p.add_argument("--rounds", type=int, default=1, help="repeat (a fresh registry each time); report medians")
+    p.add_argument("--small-files", type=int, default=0, help="also this many small files per layer")
     a = p.parse_args()
+    engines = [("dockyard", ["dockyard", "-H", a.host], "dy")]
+    docker = ["docker", "-H", a.docker_host]
+    if subprocess.run([*docker, "version"], capture_output=True, timeout=10).returncode == 0:
+        engines.append(("docker", docker, "dk"))
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in engines}
     with tempfile.TemporaryDirectory() as tmp:
         tar = Path(tmp) / "big.tar"
-        build_tar(tar, a.mb)
-        reg = DistributionRegistry(Path(tmp) / "registry")
-        try:
-            rows = [("dockyard", *run_engine(["dockyard", "-H", a.host], tar, reg.host, "dy"))]
-            docker = ["docker", "-H", a.docker_host]
-            if subprocess.run([*docker, "version"], capture_output=True, timeout=10).returncode == 0:
-                rows.append(("docker", *run_engine(docker, tar, reg.host, "dk")))
-        finally:
-            reg.stop()
-    print(f"{a.mb} MB, 5 layers, local registry {'':>4}push (s)   pull (s)")
-    for name, push, pull in rows:
-        print(f"{name:<40}{push:>8.2f}   {pull:>8.2f}")
-    if len(rows) == 1:
+        build_tar(tar, a.mb, small=a.small_files)
+        for r in range(a.rounds):
+            reg = DistributionRegistry(Path(tmp) / f"registry{r}")
+            try:
+                for name, cli, tag in engines:  # the same registry state for both: each pushes fresh blobs
+                    times[name].append(run_engine(cli, tar, reg.host, f"{tag}{r}"))
+            finally:
+                reg.stop()
+    what = f"{a.mb} MB, 5 layers" + (f" (+{a.small_files} files each)" if a.small_files else ", local registry")
+    print(f"{what:<36}{'':>4}push (s)   pull (s)"
+          + ("   (median of %d; pull runs: see below)" % a.rounds if a.rounds > 1 else ""))
+    for name, rows in times.items():
+        print(f"{name:<40}{statistics.median(x for x, _ in rows):>8.2f}   {statistics.median(y for _, y in rows):>8.2f}")
+    if a.rounds > 1:
+        for name, rows in times.items():
+            print(f"  {name} push: {' '.join(f'{x:.2f}' for x, _ in rows)}   pull: {' '.join(f'{y:.2f}' for _, y in rows)}")
+    if len(engines) == 1:
         print("(no Docker engine answered on --docker-host: no reference numbers)")
 
 

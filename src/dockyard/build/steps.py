@@ -21,7 +21,7 @@ from dockyard.build.state import RunRequest, State
 from dockyard.core import reference
 from dockyard.errors import InvalidArgument, NotFound, Unavailable
 from dockyard.image import rootfs
-from dockyard.image.compression import decompress
+from dockyard.image.compression import NONE, decompress
 from dockyard.image.layers import apply_layer
 
 if TYPE_CHECKING:
@@ -273,7 +273,8 @@ class StageRunner:
         try:
             with runmounts.realise(mounts, context=self.b.context, fs_of=self._fs_of_ref,
                                    caches=self.b.b.cache_mounts, scratch=self.b.tmp, secrets=secret_values,
-                                   secrets_dir=self.b.b.secrets_dir(self.b.id)) as host_mounts:
+                                   secrets_dir=self.b.b.secrets_dir(self.b.id),
+                                   secrets_owner=self.b.b.secrets_owner) as host_mounts:
                 req = RunRequest(tuple(argv), tuple(env), run.get("WorkingDir") or "", run.get("User") or "",
                                  network or "bridge", self.b.id, tuple(host_mounts))
                 code, blob = self.b.b.runner.run(
@@ -410,9 +411,9 @@ class StageRunner:
         with open(path, "rb") as f:
             kind, stream = decompress(f)
             head = stream.read(512)
-        if kind == "none" and not (len(head) == 512 and _is_tar_header(head)):
+        if kind == NONE and not (len(head) == 512 and _is_tar_header(head)):
             return False
-        if kind != "none" and not tarfile.is_tarfile(path):
+        if kind != NONE and not tarfile.is_tarfile(path):
             return False
         target = os.path.join(self.b.tmp, f"add-{os.urandom(6).hex()}")
         os.mkdir(target)

@@ -40,20 +40,19 @@ something overlayfs or the host reads differently from what the tar says):
 from __future__ import annotations
 
 import errno
-import gzip
+import io
 import os
 import posixpath
 import shutil
 import stat
 import tarfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from dockyard.core.digest import Digest, Hasher
 from dockyard.errors import DigestMismatch, EngineError, InvalidArgument, PermissionDenied
-from dockyard.image.compression import compression_of, decompress
+from dockyard.image.compression import DECOMPRESS_ERRORS, compression_of, decompress
 
 __all__ = ["AppliedLayer", "Limits", "apply_layer", "clean_name", "compression_of", "iter_names"]
 
@@ -62,6 +61,8 @@ WHITEOUT_META_PREFIX = ".wh..wh."
 WHITEOUT_OPAQUE = ".wh..wh..opq"
 OPAQUE_XATTR = "trusted.overlay.opaque"
 _XATTR_PAX = "SCHILY.xattr."
+_READ_SIZE = 1 << 20
+_MAX_CACHED_DIRS = 256
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -108,23 +109,66 @@ def apply_layer(stream: BinaryIO, dest: str | os.PathLike[str], *, expected_diff
         shutil.rmtree(dest, ignore_errors=True)
         if isinstance(exc, EngineError):
             raise
-        if isinstance(exc, (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError, ValueError)):
+        if isinstance(exc, (tarfile.TarError, OSError, ValueError, *DECOMPRESS_ERRORS)):
             raise InvalidArgument(f"invalid layer tar: {exc}") from exc
         raise
 
 
 class _HashingReader:
+    """The uncompressed stream, hashed as it is read; seekable forwards only.
+
+    tarfile is used in its random-access mode ("r:") over this reader: file
+    data is then read straight from it in large blocks (the stream mode "r|"
+    copies everything through 10 KB records), and tarfile only ever seeks
+    forwards, which reads (and hashes) the bytes skipped.  A 1 MB buffer lets
+    the inflater and sha256 (both release the GIL) work on large blocks, so
+    layers unpacked in parallel threads really overlap.
+    """
+
     def __init__(self, raw: BinaryIO, max_bytes: int) -> None:
+        self._raw = _HashingRaw(raw, max_bytes)
+        self._buf = io.BufferedReader(self._raw, _READ_SIZE)  # type: ignore[arg-type]
+        self.hasher = self._raw.hasher
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._buf.read(n)
+        self._pos += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            pos += self._pos
+        elif whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("a layer stream seeks forwards only")
+        if pos < self._pos:
+            raise io.UnsupportedOperation(f"a layer stream seeks forwards only ({self._pos} -> {pos})")
+        while self._pos < pos and self.read(min(pos - self._pos, _READ_SIZE)):
+            pass
+        return self._pos
+
+
+class _HashingRaw(io.RawIOBase):
+    def __init__(self, raw: BinaryIO, max_bytes: int) -> None:
+        super().__init__()
         self._raw = raw
         self._max = max_bytes
         self.hasher = Hasher()
 
-    def read(self, n: int = -1) -> bytes:
-        data = self._raw.read(n)
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(b))
+        n = len(data)
+        b[:n] = data
         self.hasher.update(data)
         if self.hasher.size > self._max:
             raise InvalidArgument(f"layer is larger than the limit of {self._max} bytes")
-        return data
+        return n
 
 
 def clean_name(name: str) -> list[str]:
@@ -144,6 +188,10 @@ def clean_name(name: str) -> list[str]:
 class _Unpacker:
     def __init__(self, root_fd: int, limits: Limits) -> None:
         self._root = root_fd
+        # Parent directories opened so far (path -> O_NOFOLLOW fd): entries of a
+        # layer come grouped by directory, so most need no open() per component.
+        # Only our own rmtree can replace a cached directory; _clear drops those.
+        self._dirs: dict[tuple[str, ...], int] = {}
         self._limits = limits
         self._is_root = os.geteuid() == 0
         self._dir_times: list[tuple[list[str], int]] = []
@@ -174,7 +222,13 @@ class _Unpacker:
                 "bytes are free on the destination filesystem")
 
     def run(self, reader: _HashingReader) -> None:
-        tf = tarfile.open(fileobj=reader, mode="r|", errors="surrogateescape")  # type: ignore[call-overload]
+        try:
+            self._run(reader)
+        finally:
+            self._forget(())
+
+    def _run(self, reader: _HashingReader) -> None:
+        tf = tarfile.TarFile(fileobj=reader, mode="r", errors="surrogateescape")  # type: ignore[arg-type]
         count = 0
         for m in tf:
             count += 1
@@ -213,14 +267,14 @@ class _Unpacker:
                 hidden = base[len(WHITEOUT_PREFIX):]
                 if hidden in ("", ".", ".."):
                     raise InvalidArgument(f"invalid layer entry {m.name!r}: bad whiteout name")
-                self._clear(pfd, hidden, keep_dir=False)
+                self._clear(pfd, parts[:-1], hidden, keep_dir=False)
                 try:
                     os.mknod(hidden, stat.S_IFCHR, os.makedev(0, 0), dir_fd=pfd)
                 except PermissionError as exc:
                     raise PermissionDenied(f"layer entry {m.name!r}: creating a whiteout needs root") from exc
                 self._owner(hidden, pfd, m)
                 return
-            self._clear(pfd, base, keep_dir=m.isdir())
+            self._clear(pfd, parts[:-1], base, keep_dir=m.isdir())
             if m.isdir():
                 self._mkdir(pfd, base, m, parts)
             elif m.isreg():
@@ -322,38 +376,51 @@ class _Unpacker:
 
     # -- helpers ---------------------------------------------------------------
     def _parent(self, parts: list[str], m_name: str, create: bool = True) -> "_Fd":
-        """Open the parent directory of ``parts`` without following any symlink."""
-        fd = os.dup(self._root)
-        try:
-            for comp in parts[:-1]:
-                try:
-                    nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise InvalidArgument(f"invalid layer entry {m_name!r}: {'/'.join(parts)} not found") from None
-                    os.mkdir(comp, 0o755, dir_fd=fd)
-                    nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
-                except OSError as exc:
-                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                        raise InvalidArgument(
-                            f"invalid layer entry {m_name!r}: parent {comp!r} is a symlink or not a directory"
-                        ) from None
-                    raise
-                os.close(fd)
-                fd = nfd
-        except BaseException:
-            os.close(fd)
-            raise
-        return _Fd(fd)
+        """The parent directory of ``parts``, each component opened without following a symlink."""
+        want = tuple(parts[:-1])
+        cached = self._dirs.get(want)
+        if cached is not None:
+            return _Fd(cached, owned=False)
+        if len(self._dirs) > _MAX_CACHED_DIRS:
+            self._forget(())
+        start, fd = 0, self._root
+        for k in range(len(want) - 1, 0, -1):
+            if want[:k] in self._dirs:
+                start, fd = k, self._dirs[want[:k]]
+                break
+        for i in range(start, len(want)):
+            comp = want[i]
+            try:
+                nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise InvalidArgument(f"invalid layer entry {m_name!r}: {'/'.join(parts)} not found") from None
+                os.mkdir(comp, 0o755, dir_fd=fd)
+                nfd = os.open(comp, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise InvalidArgument(
+                        f"invalid layer entry {m_name!r}: parent {comp!r} is a symlink or not a directory"
+                    ) from None
+                raise
+            self._dirs[want[: i + 1]] = fd = nfd
+        return _Fd(fd, owned=False)
 
-    def _clear(self, pfd: int, base: str, keep_dir: bool) -> None:
-        """Remove whatever is at ``base`` so a new entry replaces it (dirs merge with dirs)."""
+    def _forget(self, below: tuple[str, ...]) -> None:
+        """Close cached directory fds at or under ``below`` (() = all)."""
+        n = len(below)
+        for key in [k for k in self._dirs if k[:n] == below]:
+            os.close(self._dirs.pop(key))
+
+    def _clear(self, pfd: int, where: list[str], base: str, keep_dir: bool) -> None:
+        """Remove whatever is at ``base`` (in ``pfd``, path ``where``) so a new entry replaces it (dirs merge)."""
         try:
             st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
         except FileNotFoundError:
             return
         if stat.S_ISDIR(st.st_mode):
             if not keep_dir:
+                self._forget((*where, base))  # cached fds below would point into the removed tree
                 shutil.rmtree(base, dir_fd=pfd)
         else:
             os.unlink(base, dir_fd=pfd)
@@ -388,14 +455,16 @@ class _Unpacker:
 
 
 class _Fd:
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, owned: bool = True) -> None:
         self.fd = fd
+        self.owned = owned
 
     def __enter__(self) -> int:
         return self.fd
 
     def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
+        if self.owned:
+            os.close(self.fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:

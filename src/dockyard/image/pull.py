@@ -9,8 +9,11 @@ Theory of operation
    ``max-concurrent-downloads``) into content-store ingests; the writer's
    commit verifies size and digest, so nothing unverified is ever published.
    Blobs already stored, and layers whose snapshot exists, are skipped.
-3. The main thread unpacks layers bottom-up as soon as each one is verified,
-   so extracting layer N overlaps downloading layer N+1.
+3. Each layer is unpacked (``MAX_EXTRACTS`` at once) as soon as its blob is
+   verified, so extracting layer N overlaps downloading layer N+1 and
+   extracting its neighbours: straight into its own snapshot when its parent
+   is committed already, else into a parentless scratch snapshot that the
+   main thread moves under the parent and commits, bottom-up.
 4. Only when every layer is unpacked is the image named (``record``).  On
    any failure the blobs and snapshots this pull created are removed again.
 """
@@ -18,6 +21,7 @@ Theory of operation
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -33,10 +37,13 @@ from dockyard.core.remotes import Fetcher, Resolver
 from dockyard.core.snapshots import Snapshotter
 from dockyard.errors import DigestMismatch, EngineError, FailedPrecondition, InvalidArgument, NotFound
 from dockyard.image import platforms
-from dockyard.image.unpack import has_snapshot, unpack
+from dockyard.image.unpack import commit_scratch, extract_scratch, has_snapshot, unpack_one
 from dockyard.oci import image as oci
 
 MAX_DOWNLOADS = 3
+# Layers unpacked at once: inflating, hashing and writing release the GIL, so
+# this scales with cores (tar header parsing does not, hence the cap).
+MAX_EXTRACTS = min(4, max(2, os.cpu_count() or 2))
 MANIFEST_LIMIT = 4 << 20
 CONFIG_LIMIT = 8 << 20
 PROGRESS_INTERVAL = 0.1  # seconds between progress messages per layer
@@ -122,55 +129,96 @@ def _pull(content: ContentStore, snapshotter: Snapshotter, resolver: Resolver, r
 
 def _layers(content: ContentStore, snapshotter: Snapshotter, fetcher: Fetcher, layers: list[oci.Descriptor],
             diff_ids: tuple[str, ...], sink: ProgressSink, created: list[str], committed: list[str]) -> bool:
+    chains = [chain_id(diff_ids[: i + 1]) for i in range(len(layers))]
+    have = [has_snapshot(snapshotter, c) for c in chains]
     needed: list[bool] = []
     for i, layer in enumerate(layers):
-        present = has_snapshot(snapshotter, chain_id(diff_ids[: i + 1])) or content.exists(layer.digest)
+        present = have[i] or content.exists(layer.digest)
         needed.append(not present)
         sink(Progress("Already exists" if present else "Pulling fs layer", id=short_id(layer.digest)))
     cancel = threading.Event()
     failed: list[BaseException] = []
 
-    def fail_fast(fut: Future[None]) -> None:
-        # One failed download stops the others at their next chunk, instead of
-        # the pull waiting for earlier layers to finish before reporting it.
+    def fail_fast(fut: Future[Any]) -> None:
+        # One failed download or extraction stops the others at their next
+        # chunk, instead of the pull waiting for earlier layers to report it.
         exc = fut.exception() if not fut.cancelled() else None
         if exc is not None and not isinstance(exc, _Cancelled):
             failed.append(exc)
             cancel.set()
 
-    futures: dict[int, Future[None]] = {}
-    queued = 0
-    with ThreadPoolExecutor(max_workers=MAX_DOWNLOADS, thread_name_prefix="pull") as pool:
+    downloads: dict[str, Future[None]] = {}  # by blob digest: a blob repeated in a manifest comes once
+    extracts: dict[int, Future[str]] = {}  # layer index -> its scratch snapshot key
+    consumed: set[str] = set()
+    with ThreadPoolExecutor(max_workers=MAX_DOWNLOADS, thread_name_prefix="pull") as pool, \
+            ThreadPoolExecutor(max_workers=MAX_EXTRACTS, thread_name_prefix="extract") as extractor:
         try:
             for i, layer in enumerate(layers):
-                if needed[i] and layer.digest not in {layers[j].digest for j in futures}:
-                    if queued >= MAX_DOWNLOADS:
+                if needed[i] and layer.digest not in downloads:
+                    if len(downloads) >= MAX_DOWNLOADS:
                         sink(Progress("Waiting", id=short_id(layer.digest)))
-                    queued += 1
-                    futures[i] = pool.submit(_download, content, fetcher, layer, sink, created, cancel)
-                    futures[i].add_done_callback(fail_fast)
+                    downloads[layer.digest] = pool.submit(_download, content, fetcher, layer, sink, created, cancel)
+                    downloads[layer.digest].add_done_callback(fail_fast)
+            # Each layer extracts into a scratch snapshot as soon as its blob is
+            # verified, while later blobs still download; commits go bottom-up.
             for i, layer in enumerate(layers):
-                fut = futures.get(i) or next((f for j, f in futures.items() if layers[j].digest == layer.digest),
-                                             None)
-                if fut is not None:
-                    try:
-                        fut.result()
-                    except _Cancelled:
-                        raise failed[0] if failed else _Cancelled() from None
-                chain = chain_id(diff_ids[: i + 1])
-                if has_snapshot(snapshotter, chain):
+                if not have[i]:
+                    extracts[i] = extractor.submit(_extract, content, snapshotter, layer, diff_ids[i],
+                                                   chains[i], chains[i - 1] if i else "",
+                                                   downloads.get(layer.digest), sink, cancel, committed)
+                    extracts[i].add_done_callback(fail_fast)
+            for i, layer in enumerate(layers):
+                if i not in extracts:
                     continue
-                sid = short_id(layer.digest)
-                sink(Progress("Extracting", id=sid, current=0, total=layer.size))
-                unpack(content, snapshotter, diff_ids[: i + 1], [d.digest for d in layers[: i + 1]],
-                       on_commit=committed.append)
-                sink(Progress("Extracting", id=sid, current=layer.size, total=layer.size))
-                sink(Progress("Pull complete", id=sid))
+                try:
+                    scratch = extracts[i].result()
+                except _Cancelled:
+                    raise failed[0] if failed else _Cancelled() from None
+                if scratch:  # "": the worker committed the layer itself (its parent was there)
+                    consumed.add(scratch)
+                    if commit_scratch(snapshotter, scratch, chains[i], chains[i - 1] if i else ""):
+                        committed.append(chains[i])
+                sink(Progress("Pull complete", id=short_id(layer.digest)))
         except BaseException:
             cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)  # queued downloads never start
+            extractor.shutdown(wait=True, cancel_futures=True)
             raise
+        finally:
+            for fut in extracts.values():  # scratch snapshots left uncommitted by a failure
+                fut.add_done_callback(lambda f: _drop_scratch(snapshotter, f, consumed))
     return any(needed)
+
+
+def _extract(content: ContentStore, snapshotter: Snapshotter, layer: oci.Descriptor, diff_id: str, chain: str,
+             parent: str, download: Future[None] | None, sink: ProgressSink, cancel: threading.Event,
+             committed: list[str]) -> str:
+    """Wait for the layer's verified blob, then unpack it: into a scratch snapshot (its key is
+    returned), or, when the parent is committed already, straight into its own snapshot ("")."""
+    if download is not None:
+        download.result()  # never extract a blob before its digest is verified
+    if cancel.is_set():
+        raise _Cancelled()
+    sid = short_id(layer.digest)
+    sink(Progress("Extracting", id=sid, current=0, total=layer.size))
+    key = ""
+    if not parent or has_snapshot(snapshotter, parent):
+        # ``committed`` stays parents-first: the parent was committed before this.
+        if unpack_one(content, snapshotter, layer.digest, diff_id, chain, parent):
+            committed.append(chain)
+    else:
+        key = extract_scratch(content, snapshotter, layer.digest, diff_id)
+    sink(Progress("Extracting", id=sid, current=layer.size, total=layer.size))
+    return key
+
+
+def _drop_scratch(snapshotter: Snapshotter, fut: Future[str], consumed: set[str]) -> None:
+    if fut.cancelled() or fut.exception() is not None or not fut.result() or fut.result() in consumed:
+        return
+    try:
+        snapshotter.remove(fut.result())
+    except EngineError:
+        pass
 
 
 def _download(content: ContentStore, fetcher: Fetcher, desc: oci.Descriptor, sink: ProgressSink,

@@ -69,6 +69,70 @@ def unpack(content: ContentReader, snapshotter: Snapshotter, diff_ids: Sequence[
 _WORKERS = 4
 
 
+def extract_scratch(content: ContentReader, snapshotter: Snapshotter, blob: str, diff_id: str) -> str:
+    """Apply one layer into a new parentless scratch snapshot; its key (for ``commit_scratch``).
+
+    A layer's tar is applied into an empty directory whatever its parent, so
+    layers extract independently, in any order and in parallel; the inflater,
+    sha256 and the writes release the GIL.  The DiffID is verified here.
+    """
+    key = f"extract-{uuid.uuid4().hex}-scratch"
+    mounts = snapshotter.prepare(key)
+    try:
+        with content.open(blob) as f:
+            apply_layer(f, upper_dir(mounts), expected_diff_id=diff_id)
+    except BaseException:
+        snapshotter.remove(key)
+        raise
+    return key
+
+
+def unpack_one(content: ContentReader, snapshotter: Snapshotter, blob: str, diff_id: str, chain: str,
+               parent: str) -> bool:
+    """Apply one layer straight into a snapshot on the committed ``parent`` and commit it as ``chain``.
+
+    The cheap path when the parent is there already (always for a bottom
+    layer): no scratch snapshot, no move.  False when ``chain`` existed.
+    """
+    key = f"extract-{uuid.uuid4().hex}-{chain}"
+    mounts = snapshotter.prepare(key, parent or None)
+    try:
+        with content.open(blob) as f:
+            apply_layer(f, upper_dir(mounts), expected_diff_id=diff_id)
+        snapshotter.commit(chain, key)
+        return True
+    except AlreadyExists:
+        snapshotter.remove(key)  # someone else unpacked the same layer meanwhile
+        return False
+    except BaseException:
+        snapshotter.remove(key)
+        raise
+
+
+def commit_scratch(snapshotter: Snapshotter, scratch: str, chain: str, parent: str) -> bool:
+    """Commit the scratch snapshot's files as ``chain`` on ``parent``; False when ``chain`` existed already.
+
+    The scratch snapshot is removed in every case.
+    """
+    try:
+        if has_snapshot(snapshotter, chain):
+            return False
+        key = f"extract-{uuid.uuid4().hex}-{chain}"
+        mounts = snapshotter.prepare(key, parent or None)
+        try:
+            _swap(upper_dir(snapshotter.mounts(scratch)), upper_dir(mounts))
+            snapshotter.commit(chain, key)
+            return True
+        except AlreadyExists:
+            snapshotter.remove(key)  # someone else unpacked the same layer meanwhile
+            return False
+        except BaseException:
+            snapshotter.remove(key)
+            raise
+    finally:
+        snapshotter.remove(scratch)
+
+
 def _extract_parallel(content: ContentReader, snapshotter: Snapshotter, diff_ids: Sequence[str],
                       layers: Sequence[str], todo: list[int]) -> dict[int, tuple[str, str]]:
     """Apply several layers at once into parentless scratch snapshots: {index: (scratch key, dir)}.
