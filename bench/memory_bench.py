@@ -10,7 +10,10 @@ containerd, and each container's shim (the parent of ``State.Pid``).  PSS
 (``/proc/<pid>/smaps_rollup``) is used so shared pages are split between the
 processes that map them instead of counted N times.  Per-container overhead
 = (engine PSS with N containers − engine PSS idle) / N; the containers'
-own processes (``sleep``) are not counted on either side.  Without --host a
+own processes (``sleep``) are not counted on either side.  "shim priv" is the
+mean private memory of one shim (Private_Clean + Private_Dirty: what each one
+alone holds, whatever the others share), the floor of the per-container figure.
+Without --host a
 private dockyardd is started on temporary roots and stopped at the end; every
 container this script makes is removed.
 """
@@ -32,13 +35,19 @@ from lifecycle_bench import docker_answers, seed_tar, start_private_daemon  # no
 
 
 def pss_kb(pid: int) -> int:
+    return _rollup(pid, ("Pss:",))
+
+
+def private_kb(pid: int) -> int:
+    return _rollup(pid, ("Private_Clean:", "Private_Dirty:"))
+
+
+def _rollup(pid: int, keys: tuple[str, ...]) -> int:
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+        return sum(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                   if line.startswith(keys))
     except OSError:
-        pass
-    return 0
+        return 0
 
 
 def children(pid: int) -> list[int]:
@@ -76,7 +85,7 @@ def remove(c: docker.APIClient, ids: list[str]) -> None:
             pass
 
 
-def measure_dockyard(host: str, daemon_pid: int, exec_root: Path, n: int) -> tuple[int, int, int]:
+def measure_dockyard(host: str, daemon_pid: int, exec_root: Path, n: int) -> tuple[int, int, int, int]:
     c = docker.APIClient(base_url=host, version="auto", timeout=120)
     engine = [daemon_pid, *children(daemon_pid)]  # the daemon and its spawn helper
     idle = sum(pss_kb(p) for p in engine)
@@ -85,13 +94,13 @@ def measure_dockyard(host: str, daemon_pid: int, exec_root: Path, n: int) -> tup
         ids = run_n(c, n)
         shims = [json.loads((exec_root / "runtime" / cid / "state.json").read_text())["shim_pid"] for cid in ids]
         daemon_kb = sum(pss_kb(p) for p in engine)
-        return idle, daemon_kb, sum(pss_kb(p) for p in shims)
+        return idle, daemon_kb, sum(pss_kb(p) for p in shims), sum(private_kb(p) for p in shims) // len(shims)
     finally:
         remove(c, ids)
         c.close()
 
 
-def measure_docker(host: str, pidfile: Path, n: int) -> tuple[int, int, int] | None:
+def measure_docker(host: str, pidfile: Path, n: int) -> tuple[int, int, int, int] | None:
     try:
         dockerd = int(pidfile.read_text())
     except (OSError, ValueError):
@@ -106,7 +115,8 @@ def measure_docker(host: str, pidfile: Path, n: int) -> tuple[int, int, int] | N
     try:
         ids = run_n(c, n)
         shims = {ppid(c.inspect_container(cid)["State"]["Pid"]) for cid in ids}
-        return idle, sum(pss_kb(p) for p in engine), sum(pss_kb(p) for p in shims)
+        return (idle, sum(pss_kb(p) for p in engine), sum(pss_kb(p) for p in shims),
+                sum(private_kb(p) for p in shims) // len(shims))
     finally:
         remove(c, ids)
         c.close()
@@ -159,14 +169,14 @@ def main() -> int:
         if got is not None:
             rows["docker"] = got
     print(f"{a.n} running containers (busybox sleep), PSS in MiB")
-    print(f"{'engine':<10} {'idle':>8} {'daemons':>8} {'shims':>8} {'total':>8} {'per ctr':>8}")
-    for name, (idle, daemons, shims) in rows.items():
+    print(f"{'engine':<10} {'idle':>8} {'daemons':>8} {'shims':>8} {'total':>8} {'per ctr':>8} {'shim priv':>10}")
+    for name, (idle, daemons, shims, priv) in rows.items():
         per = (daemons + shims - idle) / a.n
         print(f"{name:<10} {idle / 1024:8.1f} {daemons / 1024:8.1f} {shims / 1024:8.1f} "
-              f"{(daemons + shims) / 1024:8.1f} {per / 1024:8.2f}")
+              f"{(daemons + shims) / 1024:8.1f} {per / 1024:8.2f} {priv / 1024:10.2f}")
     if len(rows) == 2:
-        ours = (sum(rows["dockyard"][1:]) - rows["dockyard"][0]) / a.n
-        theirs = (sum(rows["docker"][1:]) - rows["docker"][0]) / a.n
+        ours = (sum(rows["dockyard"][1:3]) - rows["dockyard"][0]) / a.n
+        theirs = (sum(rows["docker"][1:3]) - rows["docker"][0]) / a.n
         print(f"per-container overhead: dockyard {ours / theirs:.2f} x docker's (target < 0.33)")
     return 0
 

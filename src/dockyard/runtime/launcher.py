@@ -32,6 +32,7 @@ from dockyard.runtime.cgroups import CgroupManager
 from dockyard.runtime.init import StepError, exec_process, run_steps, setup_steps
 from dockyard.runtime import userns_launch
 from dockyard.runtime.namespaces import enter
+from dockyard.runtime.sys.linux import quiet_fork
 from dockyard.runtime.sys.syscalls import MountFlag, Syscalls
 
 # Python ignores these; exec keeps ignored dispositions, so restore defaults.
@@ -42,7 +43,7 @@ def launch(sys: Syscalls, spec: Spec, bundle: Path, mounts: Sequence[RootfsMount
            stdout_w: int, stderr_w: int, chan: socket.socket, close_fds: Sequence[int],
            seccomp_bpf: bytes | None = None, stdin_r: int = -1) -> int:
     """Fork the intermediate; returns its pid (the init's pid arrives as ``Pid`` on ``chan``)."""
-    pid = os.fork()
+    pid = quiet_fork()  # from the single-threaded shim: see quiet_fork
     if pid:
         return pid
     code = 1
@@ -141,7 +142,7 @@ def fork_reporting(chan: socket.socket, step: str, run: "Callable[[], int]") -> 
     """Fork the process-to-be (container init or exec'd process) running ``run``;
     a crash in it is reported on ``chan`` as a failure of ``step``, and the
     parent reports the child's pid. Shared by launch and exec."""
-    child = os.fork()
+    child = quiet_fork()  # from a single-threaded intermediate: see quiet_fork
     if child == 0:
         code = 1
         try:

@@ -2,15 +2,19 @@
 
 Theory of operation
 -------------------
-The spawner double-forks us (setsid, not a child of the daemon).  We:
+The spawner forks us (we setsid; not a child of the daemon).  We:
 
 1. become a child subreaper, so the container init is reparented to us when
    the launcher's intermediate process exits;
-2. create the cgroup and apply resources, open the json-file log, make the
-   stdout/stderr pipes, and ``launcher.launch`` the init;
-3. wait for ``Pid`` then ``Ready`` on the init channel, bind ``shim.sock``,
-   write ``state.json`` and report ``Created`` on the create report socket
-   (a failure is reported as ``Failed`` after cleaning up cgroup and processes);
+2. from a short-lived child (runtime/shimcreate.py, so that its heap writes
+   do not stay private to us): create the cgroup and apply resources, make
+   the stdout/stderr pipes, ``launcher.launch`` the init and wait for ``Pid``
+   and ``Ready`` on the init channel; the child hands back the channel and
+   the stdio fds and exits;
+3. open the json-file log, bind ``shim.sock``, write ``state.json`` and
+   report ``Created`` on the create report socket (a failure is reported as
+   ``Failed`` after cleaning up cgroup and processes).  Spec, seccomp filter
+   and cgroup are read again only when an exec or the exit needs them;
 4. loop: serve requests (messages.py), copy output to the log and to attached
    clients, relay ``Start`` to init and its exec result back, reap children
    on SIGCHLD; write ``Input`` to the process's stdin (a pipe, or the pty
@@ -37,17 +41,18 @@ from pathlib import Path
 
 from dockyard.core.mount import Mount as RootfsMount
 from dockyard.core.runtime import ExitStatus
-from dockyard.oci.runtime import from_json
+from dockyard.oci.runtime import Spec, from_json
 from dockyard.errors import InvalidArgument
 from dockyard.runtime import messages as m
 from dockyard.runtime import devices_cgroup, seccomp
 from dockyard.runtime import tty as ttys
 from dockyard.runtime.exec import launch_exec
 from dockyard.runtime import state as st
-from dockyard.runtime.cgroups import cgroup_from_json
+from dockyard.runtime.cgroups import CgroupManager, cgroup_from_json
 from dockyard.runtime.jsonlog import JsonLogEncoder
 from dockyard.runtime.logrotate import LogWriter
 from dockyard.runtime.launcher import launch
+from dockyard.runtime.shimcreate import CreateFailed as _CreateFailed, create_in_child
 from dockyard.runtime.sys.linux import LinuxSyscalls, set_child_subreaper
 
 CREATE_TIMEOUT = 60.0
@@ -128,7 +133,7 @@ class _Client:
 
 
 def main(req: m.Spawn, report: socket.socket, close_fds: list[int]) -> int:
-    """Entry point in the freshly double-forked shim process; returns the exit code."""
+    """Entry point in the freshly forked shim process; returns the exit code."""
     state_dir = Path(req.state_dir)
     log = os.open(state_dir / st.SHIM_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     devnull = os.open("/dev/null", os.O_RDWR)
@@ -149,8 +154,9 @@ class Shim:
         self.report = report
         self.close_fds = close_fds
         self.state_dir = Path(req.state_dir)
-        self.spec = from_json(json.loads((Path(req.bundle) / "config.json").read_text()))
-        self.cgroup = cgroup_from_json(json.loads((self.state_dir / "cgroup.json").read_text()))
+        self._spec: Spec | None = None
+        self._cgroup: CgroupManager | None = None
+        self.cgroup_dirs: tuple[str, ...] = ()  # reported by the create child
         self.init_pid = 0
         self.exit: ExitStatus | None = None
         self.clients: dict[int, _Client] = {}
@@ -158,8 +164,34 @@ class Shim:
         self.chan_open = True
         self.stdin: _Sink | None = None
         self.master = -1  # pty master with process.terminal
-        self.bpf: bytes | None = None
+        self._bpf: bytes | None = None
         self.execs: dict[str, _Exec] = {}
+
+    @property
+    def cgroup(self) -> CgroupManager:
+        """Loaded on first use (create child, exec, exit): not kept by an idle shim."""
+        if self._cgroup is None:
+            self._cgroup = cgroup_from_json(json.loads((self.state_dir / "cgroup.json").read_text()))
+        return self._cgroup
+
+    @property
+    def spec(self) -> Spec:
+        """Parsed on first use: in the create child, and in the shim only when an exec needs it."""
+        if self._spec is None:
+            self._spec = from_json(json.loads((Path(self.req.bundle) / "config.json").read_text()))
+        return self._spec
+
+    @property
+    def bpf(self) -> bytes | None:
+        if self._bpf is None and self.spec.linux.seccomp is not None:
+            self._bpf = self._seccomp_bpf()
+        return self._bpf
+
+    def _seccomp_bpf(self) -> bytes:
+        try:  # compiled once per distinct profile; <exec-root>/seccomp, beside runtime/ (not in it)
+            return seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent.parent / "seccomp")
+        except InvalidArgument as exc:
+            raise _CreateFailed("seccomp", str(exc)) from exc
 
     # ------------------------------------------------------------- create
 
@@ -169,7 +201,10 @@ class Shim:
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via wake_w
         try:
-            self._create()
+            create_in_child(self)
+            # json-file (rotated per the spec's dockyard.log.* annotations) or nothing (driver "none")
+            self.log = LogWriter.from_annotations(Path(self.req.log_path), self.annotations)
+            self._open_listener()
         except Exception as exc:
             if not isinstance(exc, _CreateFailed):
                 traceback.print_exc()  # into shim.log
@@ -178,7 +213,7 @@ class Shim:
             _send_quietly(self.report, m.Failed(exc.message, step=exc.step))
             return 1
         record = st.ShimRecord(self.req.bundle, self.req.log_path, self.init_pid, os.getpid(),
-                               tuple(str(d) for d in self.cgroup.dirs.values()))
+                               self.cgroup_dirs)
         st.write_record(self.state_dir, record)
         _send_quietly(self.report, m.Created(self.init_pid, os.getpid()))
         self.report.close()
@@ -197,21 +232,13 @@ class Shim:
                     devices_bpf.attach(self.cgroup.path, self.spec.linux.resources.devices)
         except OSError as exc:
             raise _CreateFailed("cgroup", str(exc)) from exc
-        # json-file (rotated per the spec's dockyard.log.* annotations) or nothing (driver "none")
-        self.log = LogWriter.from_annotations(Path(self.req.log_path), self.spec.annotations)
         terminal = self.spec.process.terminal
         out_r, out_w = os.pipe() if not terminal else (-1, -1)
         err_r, err_w = os.pipe() if not terminal else (-1, -1)
         in_r, in_w = os.pipe() if self.req.stdin and not terminal else (-1, -1)
         parent, child = socket.socketpair()
         mounts = [RootfsMount.from_json(x) for x in self.req.rootfs]
-        bpf = None
-        if self.spec.linux.seccomp is not None:
-            try:  # compiled once per distinct profile; <exec-root>/seccomp, beside runtime/ (not in it)
-                bpf = seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent.parent / "seccomp")
-            except InvalidArgument as exc:
-                raise _CreateFailed("seccomp", str(exc)) from exc
-        self.bpf = bpf
+        bpf = self.bpf
         intermediate = launch(LinuxSyscalls(), self.spec, Path(self.req.bundle), mounts, self.cgroup,
                               out_w, err_w, child, [self.report.fileno(), *self.close_fds], bpf, stdin_r=in_r)
         for fd in (out_w, err_w, in_r):
@@ -245,6 +272,8 @@ class Shim:
         except (OSError, m.ProtocolError) as exc:  # timeout included
             raise _CreateFailed("create", f"init did not report: {exc}") from exc
         parent.settimeout(None)
+
+    def _open_listener(self) -> None:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         st.unix_socket_op(self.listener.bind, self.state_dir, st.SOCKET_FILE)
         self.listener.listen(64)
@@ -445,6 +474,11 @@ class Shim:
         if self.exit is not None or not st.is_started(self.state_dir) or req.exec_id in self.execs:
             client.send(m.Failed("container is not running", step="state"))  # step: the kind, for ShimRuntime
             return
+        try:  # parsed here on the first exec: the shim does not keep the spec from create
+            spec, bpf = self.spec, self.bpf
+        except (OSError, ValueError, _CreateFailed) as exc:
+            client.send(m.Failed(f"cannot read the container's spec: {exc}", step="exec"))
+            return
         ex = _Exec(req, client)
         pipes: list[tuple[int, int]] = []
         if not req.tty:
@@ -456,8 +490,8 @@ class Shim:
         parent, child = socket.socketpair()
         go_r, go_w = os.pipe()  # "you are in the cgroup": see launch_exec
         try:
-            middle = launch_exec(LinuxSyscalls(), self.spec, self.init_pid, self.cgroup, req, stdio, child,
-                                 [self.listener.fileno(), go_w], self.bpf, go_r)
+            middle = launch_exec(LinuxSyscalls(), spec, self.init_pid, self.cgroup, req, stdio, child,
+                                 [self.listener.fileno(), go_w], bpf, go_r)
         except OSError as exc:
             for r, w in [*pipes, (go_r, go_w)]:
                 os.close(r)
@@ -601,13 +635,6 @@ class Shim:
                 client.send(exited)
             client.sock.close()
         self.log.close()
-
-
-class _CreateFailed(Exception):
-    def __init__(self, step: str, message: str) -> None:
-        super().__init__(message)
-        self.step = step
-        self.message = message
 
 
 def _failure(msg: m.Message | None) -> _CreateFailed:

@@ -11,13 +11,17 @@ Protocol on the daemon<->helper socketpair (messages.py frames)::
     daemon -> helper   Spawn(...)  + SCM_RIGHTS [create report socket]
     helper -> daemon   Ok | Failed
 
-The helper double-forks: its child calls setsid() and forks the shim, then
-exits at once; the helper reaps it, so shims are never its (or the daemon's)
-children and survive the daemon.  The helper exits on EOF (daemon gone).
+The helper forks the shim, which calls setsid(): shims are never the daemon's
+children and survive it.  The helper ignores SIGCHLD, so the kernel reaps a
+shim that exits while the helper lives (no zombie, no wait); once the helper
+is gone they are reparented like any orphan.  (A double fork would cost one
+more fork on the create path and leave the intermediate's heap writes
+private to each shim.)  The helper exits on EOF (daemon gone).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -25,6 +29,7 @@ import threading
 import traceback
 
 from dockyard.runtime import messages as m
+from dockyard.runtime.sys.linux import quiet_fork
 
 # Imported here so every shim forked by the helper already has them loaded.
 from dockyard.runtime import shim as _shim  # noqa: F401
@@ -89,9 +94,24 @@ class Spawner:
             raise OSError(f"spawner answered {reply!r}")
 
 
+def freeze_heap() -> None:
+    """Keep the inherited heap's pages shared with every shim (CPython's advice for fork servers).
+
+    A full collection walks every tracked object and writes its GC header, so one pass in a
+    shim would copy nearly the whole inherited heap (measured: +8.5 MiB private per shim);
+    frozen objects are never walked again.  Collection stays off in the helper, so that what it
+    allocates between spawns is frozen at the next fork instead of walked.
+    """
+    gc.disable()
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(sock: socket.socket) -> None:
     """The helper's loop: one request at a time (the daemon side holds a lock)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C on the daemon's terminal is the daemon's business
+    freeze_heap()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps our shims: no zombie, no wait
     decoder = m.Decoder()
     carried: list[int] = []  # fds received with frames not yet complete
     while True:
@@ -108,7 +128,7 @@ def _serve(sock: socket.socket) -> None:
                 continue
             report_fd = carried.pop(0)
             try:
-                _double_fork(msg, report_fd, sock.fileno())
+                _fork_shim(msg, report_fd, sock.fileno())
                 reply: m.Message = m.Ok()
             except OSError as exc:
                 reply = m.Failed(str(exc), step="spawn")
@@ -117,24 +137,19 @@ def _serve(sock: socket.socket) -> None:
             sock.sendall(m.encode(reply))
 
 
-def _double_fork(req: m.Spawn, report_fd: int, helper_fd: int) -> None:
-    pid = os.fork()
-    if pid == 0:
-        code = 0
+def _fork_shim(req: m.Spawn, report_fd: int, helper_fd: int) -> None:
+    gc.freeze()  # what this loop allocated since, too: the shim must not walk it
+    if quiet_fork() == 0:  # single-threaded here: see quiet_fork
+        code = 1
         try:
             os.setsid()
-            if os.fork() == 0:
-                code = 1
-                try:
-                    signal.signal(signal.SIGINT, signal.SIG_DFL)
-                    os.close(helper_fd)
-                    report = socket.socket(fileno=report_fd)
-                    code = _shim.main(req, report, [])
-                finally:
-                    os._exit(code)
+            for sig in (signal.SIGINT, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            gc.enable()  # collects only what the shim allocates from here on
+            os.close(helper_fd)
+            report = socket.socket(fileno=report_fd)
+            code = _shim.main(req, report, [])
         except BaseException:
             traceback.print_exc()
-            code = 1
         finally:
             os._exit(code)
-    os.waitpid(pid, 0)
