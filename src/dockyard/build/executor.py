@@ -88,7 +88,8 @@ def runmount_froms(mounts: tuple[str, ...]) -> list[str]:
 
 class Builder:
     def __init__(self, images: ImageService, transfer: ImageTransfer, runner: StepRunner, cache_store: CacheStore,
-                 scratch_root: str, mounts_root: str | None = None, secrets_root: str | None = None) -> None:
+                 scratch_root: str, mounts_root: str | None = None, secrets_root: str | None = None,
+                 secrets_owner: Callable[[int, int], tuple[int, int]] | None = None) -> None:
         from dockyard.build.runmounts import CacheMounts
 
         self.images = images
@@ -100,6 +101,7 @@ class Builder:
         self.cache_mounts = CacheMounts(mounts_root or os.path.join(os.path.dirname(scratch_root), "mounts"))
         # RUN --mount=type=secret files, one dir per build; a tmpfs (exec root) when the daemon gives one
         self.secrets_root = secrets_root or os.path.join(os.path.dirname(scratch_root), "secrets")
+        self.secrets_owner = secrets_owner  # --userns-remap: the RUN container's ids on the host (build/secrets.py)
         self.lock = threading.Lock()  # snapshot creation (unpack) and image records: one at a time
         self.materialised: dict[str, int] = {}  # image id -> RUNs using it (0: existed before, never removed)
 

@@ -229,7 +229,8 @@ def _nothing() -> Iterator[None]:
 @contextmanager
 def realise(mounts: list[RunMount], *, context: str, fs_of: Callable[[str], str], caches: CacheMounts,
             scratch: str, secrets: Mapping[str, bytes] | None = None,
-            secrets_dir: str = "") -> Iterator[list[dict[str, Any]]]:
+            secrets_dir: str = "", secrets_owner: Callable[[int, int], tuple[int, int]] | None = None,
+            ) -> Iterator[list[dict[str, Any]]]:
     """HostConfig ``Mounts`` entries for the RUN container, valid inside the ``with``."""
     with ExitStack() as stack:
         out: list[dict[str, Any]] = []
@@ -237,7 +238,7 @@ def realise(mounts: list[RunMount], *, context: str, fs_of: Callable[[str], str]
             if m.type == "secret":
                 from dockyard.build.secrets import file_mount
 
-                secret = stack.enter_context(file_mount(m, secrets or {}, secrets_dir or scratch))
+                secret = stack.enter_context(file_mount(m, secrets or {}, secrets_dir or scratch, secrets_owner))
                 if secret is not None:
                     out.append(secret)
                 continue

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from dockyard.build.runmounts import RunMount
 from dockyard.errors import InvalidArgument, NotFound
+
+# --userns-remap: a container (uid, gid) -> the host's, for the files the RUN container must read
+Owner = Callable[[int, int], tuple[int, int]]
 
 _TRUE = ("", "true", "1")
 _KEYS = {"id", "target", "env", "required", "mode", "uid", "gid"}
@@ -81,18 +84,28 @@ def env_of(mounts: list[RunMount], secrets: Mapping[str, bytes]) -> list[str]:
 
 
 @contextmanager
-def file_mount(m: RunMount, secrets: Mapping[str, bytes], secrets_dir: str) -> Iterator[dict[str, Any] | None]:
-    """The HostConfig mount of one secret file (None when there is no file to mount), unlinked after."""
+def file_mount(m: RunMount, secrets: Mapping[str, bytes], secrets_dir: str,
+               owner: Owner | None = None) -> Iterator[dict[str, Any] | None]:
+    """The HostConfig mount of one secret file (None when there is no file to mount), unlinked after.
+
+    ``owner`` (a remapping daemon): the file goes to the host ids of the mount's uid/gid, and the
+    build's dir to the remapped root, which must reach the file to bind it (its parent: traverse only).
+    """
     if not m.target or m.id not in secrets:
         yield None  # env-only, or an optional secret the build lacks: nothing mounted
         return
     os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
+    uid, gid = m.uid, m.gid
+    if owner is not None:
+        uid, gid = owner(m.uid, m.gid)
+        os.chmod(os.path.dirname(secrets_dir), 0o711)  # random names: nothing to list
+        os.chown(secrets_dir, *owner(0, 0))
     path = os.path.join(secrets_dir, os.urandom(12).hex())
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
             os.write(fd, secrets[m.id])
-            os.fchown(fd, m.uid, m.gid)
+            os.fchown(fd, uid, gid)
             os.fchmod(fd, m.mode)
         finally:
             os.close(fd)

@@ -111,7 +111,8 @@ def apply(body: dict[str, Any], volumes: list[str], mounts: list[str], tmpfs: li
           volumes_from: list[str]) -> None:
     """Add the mount flags to a create body in place."""
     host = body.setdefault("HostConfig", {})
-    binds, anon = [], {}
+    binds: list[str] = []
+    anon: dict[str, dict[str, Any]] = {}
     for v in volumes:
         if not v:
             raise MountSpecError("invalid empty volume spec")

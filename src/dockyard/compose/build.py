@@ -1,13 +1,13 @@
-"""``build:`` and image pulls for services: ``POST /build`` with the context tar the CLI's build makes."""
+"""``build:`` and image pulls for services: ``POST /build`` with the context tar ``dockyard build`` makes too."""
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Callable
 
 from dockyard.client.api import APIClient
+from dockyard.client.buildcontext import context_tar, ignore_patterns, ignoring, place_dockerfile, random_dockerfile_name
 from dockyard.errors import EngineError, InvalidArgument
 from dockyard.wire.jsonmessage import error_of
 
@@ -26,18 +26,12 @@ def build_query(project: Project, service: str) -> tuple[dict[str, object], str,
     ctx = b["context"]
     extra: tuple[tuple[str, bytes], ...] = ()
     if b.get("dockerfile_inline"):
-        name = f".dockerfile.{secrets.token_hex(10)}"
-        extra = ((name, str(b["dockerfile_inline"]).encode()),)
+        name = random_dockerfile_name()
+        extra = ((name, str(b["dockerfile_inline"]).encode()),) + ignoring(ctx, name)
     else:
         df = b.get("dockerfile") or "Dockerfile"
-        df_abs = os.path.realpath(df if os.path.isabs(df) else os.path.join(ctx, df))
-        ctx_abs = os.path.realpath(ctx)
-        if os.path.commonpath([ctx_abs, df_abs]) == ctx_abs:
-            name = os.path.relpath(df_abs, ctx_abs)
-        else:
-            name = f".dockerfile.{secrets.token_hex(10)}"
-            with open(df_abs, "rb") as f:
-                extra = ((name, f.read()),)
+        # outside the context: a random name, and that name joins the sent .dockerignore (no COPY of it)
+        name, extra = place_dockerfile(ctx, df if os.path.isabs(df) else os.path.join(ctx, df))
     labels = {k: str(v) for k, v in (b.get("labels") or {}).items()} if isinstance(b.get("labels"), dict) else {}
     query: dict[str, object] = {"t": image_name(project.name, service, svc), "dockerfile": name,
                                 "buildargs": json.dumps(b.get("args") or {}), "labels": json.dumps(labels),
@@ -48,8 +42,6 @@ def build_query(project: Project, service: str) -> tuple[dict[str, object], str,
 
 
 def build_service(api: APIClient, project: Project, service: str, out: Callable[[str], None]) -> str:
-    from dockyard.cli.commands.build import context_tar, ignore_patterns
-
     query, name, extra = build_query(project, service)
     ctx = project.services[service]["build"]["context"]
     if not os.path.isdir(ctx):

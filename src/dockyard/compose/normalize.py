@@ -86,6 +86,7 @@ def _abs(path: str, base: str) -> str:
 
 
 def parse_volume(spec: Any, base: str) -> dict[str, Any]:
+    out: dict[str, Any]
     if isinstance(spec, dict):
         out = dict(spec)
         if out.get("type") == "bind" and out.get("source"):
@@ -96,7 +97,6 @@ def parse_volume(spec: Any, base: str) -> dict[str, Any]:
         return {"type": "volume", "target": parts[0]}
     source, target = parts[0], parts[1]
     mode = parts[2] if len(parts) > 2 else ""
-    out: dict[str, Any]
     if source.startswith((".", "/", "~")):
         out = {"type": "bind", "source": _abs(source, base), "target": target, "bind": {"create_host_path": True}}
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Sequence
 
 from dockyard.errors import InvalidArgument
 
@@ -76,7 +77,7 @@ def of_bytes(data: bytes) -> Digest:
     return Digest.from_hex(hashlib.sha256(data).hexdigest())
 
 
-def chain_id(diff_ids: list[str] | tuple[str, ...]) -> str:
+def chain_id(diff_ids: Sequence[str]) -> str:
     """OCI ChainID of a layer stack (image-spec config.md "Layer ChainID").
 
     ChainID(L0) = DiffID(L0); ChainID(L0..Ln) = sha256(ChainID(L0..Ln-1) + " " + DiffID(Ln)).

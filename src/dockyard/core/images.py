@@ -8,6 +8,7 @@ its config blob, as in Docker.  An image with no name is kept under a
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Mapping, Protocol
@@ -45,7 +46,7 @@ class ImageStore(Protocol):
 
     def list(self, match: Callable[[ImageRecord], bool] | None = None) -> list[ImageRecord]: ...
 
-    def by_id(self, image_id: str) -> list[ImageRecord]:
+    def by_id(self, image_id: str) -> builtins.list[ImageRecord]:  # `list` is a method here
         """All records whose config digest is ``image_id`` (may be empty)."""
         ...
 

@@ -9,6 +9,7 @@ published ports) exists only while the container runs.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Protocol
@@ -88,7 +89,7 @@ class NetworkStore(Protocol):
 
     def put_endpoint(self, ep: EndpointRecord) -> None: ...
 
-    def endpoints(self, *, container_id: str | None = None, network_id: str | None = None) -> list[EndpointRecord]: ...
+    def endpoints(self, *, container_id: str | None = None, network_id: str | None = None) -> builtins.list[EndpointRecord]: ...  # `list` is a method here
 
     def delete_endpoint(self, container_id: str, network_id: str) -> None: ...
 

@@ -3,7 +3,7 @@
 Shapes as moby's ``blkiodev.WeightDevice`` (Path, Weight) and ``ThrottleDevice``
 (Path, Rate).  Create checks their types and range (moby's texts) and warns,
 as ``verifyPlatformContainerResources`` does, where the kernel lacks the
-file; start turns each path into the major:minor of its device node (moby's
+file, and stores such a list emptied (``discard_unsupported``); start turns each path into the major:minor of its device node (moby's
 ``getBlkioThrottleDevices``: a ``stat`` failure fails the start).  ``update``
 leaves them alone, as Docker's does.
 """
@@ -81,6 +81,17 @@ def validate(host: Mapping[str, Any], supported: frozenset[str]) -> list[str]:
         if items and key not in supported:
             warnings.append(warning)
     return warnings
+
+
+def discard_unsupported(host: dict[str, Any], supported: frozenset[str], weight: bool) -> dict[str, Any]:
+    """What create stores: each list the kernel cannot apply emptied to ``[]`` and an unapplicable
+    ``BlkioWeight`` to 0, as moby's ``verifyPlatformContainerResources`` does beside its warnings."""
+    for key in FIELDS:
+        if host.get(key) and key not in supported:
+            host[key] = []
+    if host.get("BlkioWeight") and not weight:
+        host["BlkioWeight"] = 0
+    return host
 
 
 StatFn = Callable[[str], os.stat_result]

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from dockyard.errors import InvalidArgument
 
@@ -128,7 +129,34 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
                         **_log_args(a))
 
 
-def _api_args(a: argparse.Namespace) -> dict[str, object]:
+# The keyword groups below are spread into DaemonConfig(...): one TypedDict per
+# group lets mypy check each key and value against the dataclass's fields.
+class _ApiArgs(TypedDict, total=False):
+    tcp_hosts: tuple[TcpAddress, ...]
+    tls: TlsOptions | None
+
+
+class _RegistryArgs(TypedDict):
+    registry_mirrors: tuple[str, ...]
+    insecure_registries: tuple[str, ...]
+    certs_dir: Path
+    registry_loopback_only: bool
+
+
+class _NetworkArgs(TypedDict):
+    bridge_name: str
+    bip: str
+    address_pools: tuple[tuple[str, int], ...]
+    iptables_chain: str
+    dns: tuple[str, ...]
+
+
+class _LogArgs(TypedDict):
+    log_driver: str
+    log_opts: tuple[tuple[str, str], ...]
+
+
+def _api_args(a: argparse.Namespace) -> _ApiArgs:
     """TCP hosts + TLS; a refused listener (plain TCP beyond loopback) stops start-up here."""
     tcp = [h for h in a.host if h.startswith("tcp://")]
     if not tcp:
@@ -158,7 +186,7 @@ def _userns_remap(a: argparse.Namespace) -> str:
     return value
 
 
-def _registry_args(a: argparse.Namespace) -> dict[str, object]:
+def _registry_args(a: argparse.Namespace) -> _RegistryArgs:
     from dockyard.daemon import daemonjson
 
     path = Path(a.config_file) if a.config_file else daemonjson.DEFAULT_CONFIG_FILE
@@ -168,7 +196,7 @@ def _registry_args(a: argparse.Namespace) -> dict[str, object]:
             "registry_loopback_only": bool(a.registry_loopback_only)}
 
 
-def _network_args(a: argparse.Namespace) -> dict[str, object]:
+def _network_args(a: argparse.Namespace) -> _NetworkArgs:
     from dockyard.network.ipam import parse_pool_flag
 
     if not 0 < len(a.bridge_name) < 16 or "/" in a.bridge_name or " " in a.bridge_name:
@@ -185,7 +213,7 @@ def _network_args(a: argparse.Namespace) -> dict[str, object]:
             "iptables_chain": a.iptables_chain_prefix, "dns": tuple(a.dns)}
 
 
-def _log_args(a: argparse.Namespace) -> dict[str, object]:
+def _log_args(a: argparse.Namespace) -> _LogArgs:
     from dockyard.daemon import daemonjson
     from dockyard.daemon.logconfig import daemon_default
 

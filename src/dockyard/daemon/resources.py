@@ -167,6 +167,10 @@ def adapt(host: dict[str, Any]) -> dict[str, Any]:
     log = host.get("LogConfig")
     if isinstance(log, dict) and not log.get("Type"):
         host["LogConfig"] = {"Type": "json-file", "Config": log.get("Config") or {}}
+    from dockyard.daemon.blkio import discard_unsupported
+
+    facts = HostFacts.probe()  # what create warned about (from the request's HostConfig) is stored emptied
+    discard_unsupported(host, facts.blkio_devices, facts.blkio_weight)
     return host
 
 

@@ -24,7 +24,7 @@ MASKED_PATHS = (
 )
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
-_DEFAULT_MOUNTS = (
+_DEFAULT_MOUNTS: tuple[oci.Mount, ...] = (
     oci.Mount("/proc", "proc", "proc", ("nosuid", "noexec", "nodev")),
     oci.Mount("/dev", "tmpfs", "tmpfs", ("nosuid", "strictatime", "mode=755", "size=65536k")),
     oci.Mount("/dev/pts", "devpts", "devpts",
@@ -153,7 +153,7 @@ def build_spec(config: ContainerConfig, user: ExecUser, files: ContainerFiles, *
     )
 
 
-def _system_paths(host: dict, privileged: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _system_paths(host: Mapping[str, Any], privileged: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """HostConfig.MaskedPaths/ReadonlyPaths: null means Docker's lists; the CLI sends [] for
     ``--security-opt systempaths=unconfined``; --privileged clears both."""
     if privileged:

@@ -39,6 +39,22 @@ class Remap:
         return to_host(self.uid_maps, 0), to_host(self.gid_maps, 0)
 
 
+def host_ids(remap: Remap, uid: int, gid: int) -> tuple[int, int]:
+    """A remapped container's (uid, gid) as the host sees them (InvalidArgument when unmapped)."""
+    return to_host(remap.uid_maps, uid), to_host(remap.gid_maps, gid)
+
+
+def container_ids(remap: Remap, uid: int, gid: int) -> tuple[int, int]:
+    """Host ids in a remapped container's upper dir as its layer records them (the container's own);
+    an id outside the maps (a copy-up of an image file owned by host root) stays as it is."""
+    def back(maps: Sequence[IdMapping], host: int) -> int:
+        for m in maps:
+            if m.host_id <= host < m.host_id + m.size:
+                return m.container_id + host - m.host_id
+        return host
+    return back(remap.uid_maps, uid), back(remap.gid_maps, gid)
+
+
 def parse_option(value: str) -> tuple[str, str]:
     """``default`` | ``user`` | ``user:group`` -> (user, group); the group defaults to the user."""
     if value == "default":

@@ -25,6 +25,7 @@ from dockyard.registry.client import RegistryRemotes
 from dockyard.runtime import ShimRuntime, Spawner
 from dockyard.store.content.local import LocalContentStore
 from dockyard.store.snapshots.overlay import OverlaySnapshotter
+from dockyard.store.statedb.layerblobs import SqliteLayerBlobs
 from dockyard.store.statedb.sqlite import SqliteStateDB
 
 
@@ -53,22 +54,24 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
     db = SqliteStateDB(cfg.data_root / "state.db")
     events = InMemoryEventBus()
     images = ImageService(LocalContentStore(cfg.data_root), db.images, OverlaySnapshotter(cfg.data_root),
-                          cfg.data_root, events=events, remotes=_remotes(cfg), image_users=_image_users(db))
+                          cfg.data_root, events=events, remotes=_remotes(cfg), image_users=_image_users(db),
+                          layer_blobs=SqliteLayerBlobs(db))
     runtime = ShimRuntime(cfg.runtime_root, spawner)
     networks = _networks(cfg, db, events)
     volumes = _volumes(cfg, db, events)
+    remap = _userns(cfg)
     containers = ContainerService(
         db.containers, images, runtime,
         ContainerPaths(containers_root=cfg.containers_root, bundles_root=cfg.bundles_root,
                        cgroup_parent=cfg.cgroup_parent, init_path=cfg.init_path, init_default=cfg.init,
                        security=security_defaults(no_new_privileges=cfg.no_new_privileges,
                                                   seccomp_profile=cfg.seccomp_profile),
-                       userns=_userns(cfg), log_default=(cfg.log_driver, cfg.log_opts)),
+                       userns=remap, log_default=(cfg.log_driver, cfg.log_opts)),
         events=events, network=networks, volumes=volumes)
     system = SystemService(containers, images, cfg.data_root, exec_root=cfg.exec_root, volumes=volumes,
                            log_driver=cfg.log_driver)
     transfer = ImageTransfer(images)
-    containerfs = ContainerFsService(db.containers, images.snapshotter, transfer, pauser=containers)
+    containerfs = ContainerFsService(db.containers, images.snapshotter, transfer, pauser=containers, remap=remap)
     execs = ExecService(db.containers, images, runtime, events)
     from dockyard.daemon.services.health import HealthMonitor
 
@@ -77,7 +80,7 @@ def build(cfg: DaemonConfig, spawner: Spawner) -> Daemon:
                                 networks=networks, transfer=transfer, containerfs=containerfs, volumes=volumes,
                                 execs=execs, stats=_stats(db, runtime),
                                 archive=_archive(cfg, db, volumes),
-                                build=_build(cfg, images, transfer, containers)), cfg.socket_path,
+                                build=_build(cfg, images, transfer, containers, remap)), cfg.socket_path,
                        tcp_listeners=tcp, socket_group=cfg.socket_group)
     return Daemon(server=server, containers=containers, images=images, runtime=runtime, db=db,
                   cgroup_parent="/" + cfg.cgroup_parent, events=events, networks=networks)
@@ -157,10 +160,11 @@ def _networks(cfg: DaemonConfig, db: SqliteStateDB, events: InMemoryEventBus) ->
     return service
 
 
-def _build(cfg: DaemonConfig, images: ImageService, transfer: ImageTransfer, containers: ContainerService) -> "BuildService":
+def _build(cfg: DaemonConfig, images: ImageService, transfer: ImageTransfer, containers: ContainerService,
+           remap: object = None) -> "BuildService":
     from dockyard.daemon.services.build import BuildService
 
-    return BuildService(images, transfer, containers, cfg.data_root, exec_root=cfg.exec_root)
+    return BuildService(images, transfer, containers, cfg.data_root, exec_root=cfg.exec_root, userns=remap)
 
 
 def _userns(cfg: DaemonConfig):  # type: ignore[no-untyped-def]

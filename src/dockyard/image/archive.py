@@ -19,7 +19,7 @@ import posixpath
 import tarfile
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable
+from typing import IO, Any, BinaryIO, Callable
 
 from dockyard.core import reference
 from dockyard.core.content import ContentStore
@@ -117,7 +117,7 @@ def _read(stream: BinaryIO, content: ContentStore, created: list[Digest]) -> _Ar
     return ar
 
 
-def _store(f: BinaryIO, content: ContentStore, created: list[Digest], path: str) -> tuple[Digest, int]:
+def _store(f: IO[bytes], content: ContentStore, created: list[Digest], path: str) -> tuple[Digest, int]:
     with content.writer(f"load-{uuid.uuid4().hex}") as w:
         size = 0
         while chunk := f.read(1 << 20):

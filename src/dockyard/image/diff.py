@@ -27,8 +27,8 @@ from __future__ import annotations
 import enum
 import os
 import stat
-from dataclasses import dataclass
-from typing import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Sequence
 
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.image import tarwriter as tw
@@ -87,18 +87,23 @@ def changes(upper: str, lowers: Sequence[str]) -> list[Change]:
     return sorted(found, key=lambda c: c.path.encode("utf-8", "surrogateescape"))
 
 
+IdMapper = Callable[[int, int], "tuple[int, int]"]
+
+
 def layer_chunks(upper: str, lowers: Sequence[str], *, mtime: int | None = None,
-                 items: Sequence[Item] | None = None) -> Iterator[bytes]:
+                 items: Sequence[Item] | None = None, ids: IdMapper | None = None) -> Iterator[bytes]:
     """The uncompressed layer tar of ``upper`` as chunks (its sha256 is the DiffID).
 
-    ``items`` is ``plan(upper, lowers)`` when the caller already has it.
+    ``items`` is ``plan(upper, lowers)`` when the caller already has it. ``ids``: the owners as the
+    layer records them, for a user-namespaced container's upper dir (host ids back to the container's,
+    as Docker's layers hold them).
     """
     items = plan(upper, lowers) if items is None else items
     root = os.open(upper, _DIR_FLAGS)
     try:
         links: dict[tuple[int, int], str] = {}
         for item in items:
-            yield from _member(root, item, links, mtime)
+            yield from _member(root, item, links, mtime, ids)
         yield tw.END
     finally:
         os.close(root)
@@ -198,30 +203,44 @@ def entry_of(name: str, st: os.stat_result, xattrs: Sequence[tuple[str, bytes]] 
                     linkname, dev[0], dev[1], dict(xattrs))
 
 
-def _member(root: int, item: Item, links: dict[tuple[int, int], str], mtime: int | None) -> Iterator[bytes]:
+def _member(root: int, item: Item, links: dict[tuple[int, int], str], mtime: int | None,
+            ids: IdMapper | None = None) -> Iterator[bytes]:
+    if ids is None:
+        yield from _member_blocks(root, item, links, mtime, tw.header)
+        return
+
+    def header(e: tw.Entry) -> bytes:
+        uid, gid = ids(e.uid, e.gid)
+        return tw.header(replace(e, uid=uid, gid=gid))
+
+    yield from _member_blocks(root, item, links, mtime, header)
+
+
+def _member_blocks(root: int, item: Item, links: dict[tuple[int, int], str], mtime: int | None,
+                   header: Callable[[tw.Entry], bytes]) -> Iterator[bytes]:
     name = "/".join(item.parts)
     st = item.st
     if item.what == "whiteout":
         parent, _, base = name.rpartition("/")
         wh = f"{parent}/.wh.{base}" if parent else f".wh.{base}"
-        yield tw.header(tw.Entry(wh, tw.REG, 0o600, st.st_uid, st.st_gid, int(st.st_mtime) if mtime is None else mtime))
+        yield header(tw.Entry(wh, tw.REG, 0o600, st.st_uid, st.st_gid, int(st.st_mtime) if mtime is None else mtime))
         return
     if item.what == "opaque":
-        yield tw.header(tw.Entry(name, tw.REG, stat.S_IMODE(st.st_mode) & 0o777, st.st_uid, st.st_gid,
-                                 int(st.st_mtime) if mtime is None else mtime))
+        yield header(tw.Entry(name, tw.REG, stat.S_IMODE(st.st_mode) & 0o777, st.st_uid, st.st_gid,
+                              int(st.st_mtime) if mtime is None else mtime))
         return
     if stat.S_ISLNK(st.st_mode):
         target = _at(root, item.parts, lambda dfd, base: os.readlink(base, dir_fd=dfd))
-        yield tw.header(entry_of(name, st, linkname=target, mtime=mtime))
+        yield header(entry_of(name, st, linkname=target, mtime=mtime))
         return
     if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
         first = links.setdefault((st.st_dev, st.st_ino), name)
         if first != name:
-            yield tw.header(tw.Entry(name, tw.HARDLINK, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
-                                     int(st.st_mtime) if mtime is None else mtime, linkname=first))
+            yield header(tw.Entry(name, tw.HARDLINK, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
+                                  int(st.st_mtime) if mtime is None else mtime, linkname=first))
             return
     entry = entry_of(name, st, item.xattrs, mtime=mtime)
-    yield tw.header(entry)
+    yield header(entry)
     if entry.type == tw.REG and entry.size:
         yield from tw.fd_body(open_file(root, item.parts, st), entry.size, "/" + name)
 

@@ -48,7 +48,7 @@ import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, cast
 
 from dockyard.core.digest import Digest, Hasher
 from dockyard.errors import DigestMismatch, EngineError, InvalidArgument, PermissionDenied
@@ -208,7 +208,9 @@ class _Unpacker:
             return
         self._declared += m.size
         if m.issparse():
-            self._holes += m.size - sum(n for _, n in m.sparse or ())
+            # typeshed says bytes; tarfile actually stores (offset, size) pairs
+            sparse = cast("list[tuple[int, int]] | None", m.sparse)
+            self._holes += m.size - sum(n for _, n in sparse or ())
             if self._holes > self._limits.max_sparse_bytes:
                 raise InvalidArgument(
                     f"invalid layer entry {m.name!r}: sparse file declares {m.size} bytes; sparse files may "

@@ -113,7 +113,19 @@ class Remover:
             self.images.delete(rec.name)
         except ImageNotFound:
             return []
+        self._free_orphan_manifest(rec)
         return [{"Untagged": reference.familiar(rec.name)}]
+
+    def _free_orphan_manifest(self, rec: ImageRecord) -> None:
+        """A name that was the last to use its manifest while the image lives on under another one
+        (a push's gzip manifest, a pull of a loaded image): free that manifest and the blobs only it used.
+        (When the image itself goes, ``delete_image`` frees everything.)"""
+        remaining = self.images.list()
+        if any(r.target.digest == rec.target.digest for r in remaining):
+            return
+        if not any(r.id == rec.id for r in remaining):
+            return
+        self._free_blobs({rec.target.digest}, remaining)
 
     def _keep_dangling(self, target: oci.Descriptor, image_id: str) -> None:
         if not self.images.by_id(image_id):

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Mapping
 
 from dockyard.core.events import EventBus, NullEventBus
 from dockyard.core import reference
@@ -33,6 +33,9 @@ from dockyard.core.remotes import Credentials, Remotes, Resolver
 from dockyard.image.remove import Remover, Users
 from dockyard.oci.image import Descriptor, ImageConfig
 from dockyard.wire.models import images as wire
+
+if TYPE_CHECKING:
+    from dockyard.image.layer_compress import LayerBlobs
 
 _HEX_PREFIX = re.compile(r"^[a-f0-9]{1,64}$")
 LIST_FILTERS = frozenset({"dangling", "label", "reference", "before", "since", "until"})
@@ -54,8 +57,9 @@ class ResolvedImage:
 class ImageService:
     def __init__(self, content: ContentStore, images: ImageStore, snapshotter: Snapshotter,
                  data_root: str | Path, events: EventBus | None = None, remotes: Remotes | None = None,
-                 image_users: Users | None = None) -> None:
+                 image_users: Users | None = None, layer_blobs: "LayerBlobs | None" = None) -> None:
         self.remotes = remotes  # registry access (pull, push, login); None: registries unavailable
+        self.layer_blobs = layer_blobs  # DiffID -> gzip blob made by a push (None: remembered per push only)
         self.image_users: Users = image_users or (lambda _id: [])  # containers using an image (rmi, prune)
         self.events: EventBus = events or NullEventBus()  # publish image events here
         self.content = content
@@ -342,10 +346,12 @@ class ImageService:
         for rec in found:
             t = reference.parse(rec.name).tag
             pushed = push_image(self.content, resolver, reference.Reference(r.domain, r.path, t), rec.target, sink,
-                                sources)
+                                sources, self.layer_blobs)
             sink(Progress(f"{t}: digest: {pushed.digest} size: {pushed.size}"))
             sink(Progress("", aux={"Tag": t, "Digest": pushed.digest, "Size": pushed.size}))
-            self._record([archive.LoadedImage(rec.id, (f"{r.name}@{pushed.digest}",), rec.target, "")])
+            # The RepoDigest names the manifest pushed (gzip layers), which also keeps its blobs referenced.
+            self._record([archive.LoadedImage(rec.id, (f"{r.name}@{pushed.digest}",), pushed.manifest or rec.target,
+                                              "")])
             self.events.publish(Event(IMAGE, "push", reference.familiar(rec.name), {"name": reference.familiar(rec.name)}))
 
     def _mount_sources(self, target: reference.Reference) -> Callable[[str], list[str]]:

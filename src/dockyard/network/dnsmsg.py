@@ -33,7 +33,7 @@ class Question:
 
 
 def _read_name(data: bytes, off: int) -> tuple[str, int]:
-    labels = []
+    labels: list[str] = []
     while True:
         if off >= len(data):
             raise DnsFormatError("truncated name")

@@ -41,14 +41,14 @@ from pathlib import Path
 
 from dockyard.core.mount import Mount as RootfsMount
 from dockyard.core.runtime import ExitStatus
-from dockyard.oci.runtime import Spec, from_json
+from dockyard.oci.runtime import Seccomp, Spec, from_json
 from dockyard.errors import InvalidArgument
 from dockyard.runtime import messages as m
 from dockyard.runtime import devices_cgroup, seccomp
 from dockyard.runtime import tty as ttys
 from dockyard.runtime.exec import launch_exec
 from dockyard.runtime import state as st
-from dockyard.runtime.cgroups import CgroupManager, cgroup_from_json
+from dockyard.runtime.cgroups import CgroupManager, CgroupV2, cgroup_from_json
 from dockyard.runtime.jsonlog import JsonLogEncoder
 from dockyard.runtime.logrotate import LogWriter
 from dockyard.runtime.launcher import launch
@@ -166,6 +166,7 @@ class Shim:
         self.master = -1  # pty master with process.terminal
         self._bpf: bytes | None = None
         self.execs: dict[str, _Exec] = {}
+        self.annotations: dict[str, str] = {}  # the spec's, set by create_in_child
 
     @property
     def cgroup(self) -> CgroupManager:
@@ -183,13 +184,13 @@ class Shim:
 
     @property
     def bpf(self) -> bytes | None:
-        if self._bpf is None and self.spec.linux.seccomp is not None:
-            self._bpf = self._seccomp_bpf()
+        if self._bpf is None and (profile := self.spec.linux.seccomp) is not None:
+            self._bpf = self._seccomp_bpf(profile)
         return self._bpf
 
-    def _seccomp_bpf(self) -> bytes:
+    def _seccomp_bpf(self, profile: Seccomp) -> bytes:
         try:  # compiled once per distinct profile; <exec-root>/seccomp, beside runtime/ (not in it)
-            return seccomp.cached_bpf(self.spec.linux.seccomp, self.state_dir.parent.parent / "seccomp")
+            return seccomp.cached_bpf(profile, self.state_dir.parent.parent / "seccomp")
         except InvalidArgument as exc:
             raise _CreateFailed("seccomp", str(exc)) from exc
 
@@ -226,7 +227,7 @@ class Shim:
             self.cgroup.apply(self.spec.linux.resources)
             if self.spec.linux.resources.devices and isinstance(getattr(self.cgroup, "dirs", None), dict):
                 if not devices_cgroup.apply_v1(self.cgroup.dirs, self.spec.linux.resources.devices) \
-                        and getattr(self.cgroup, "version", "") == "v2":
+                        and isinstance(self.cgroup, CgroupV2):
                     from dockyard.runtime import devices_bpf  # cgroup v2: a BPF device program
 
                     devices_bpf.attach(self.cgroup.path, self.spec.linux.resources.devices)

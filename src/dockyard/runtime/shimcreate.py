@@ -60,6 +60,7 @@ def create_in_child(shim: Any) -> int:
         data, fds, _, _ = socket.recv_fds(ours, _MAX_REPLY, 8)
     finally:
         ours.close()
+    reply: dict[str, Any]
     try:
         reply = json.loads(data) if data else {"ok": False, "step": "shim", "message": "create child died"}
     except ValueError:

@@ -16,87 +16,21 @@ if TYPE_CHECKING:
 _CHUNK = 1 << 16
 
 
-class _Sink:
-    """A write-only file that hands what tarfile wrote to a generator."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        out = b"".join(self.parts)
-        self.parts = []
-        return out
-
-
 def ignore_patterns(context: str, dockerfile: str) -> list[str]:
-    """``<Dockerfile>.dockerignore`` next to the Dockerfile wins over the context's ``.dockerignore``."""
-    from dockyard.wire.dockerignore import read_patterns
+    from dockyard.client.buildcontext import ignore_patterns as patterns
 
-    for path in ([dockerfile + ".dockerignore"] if dockerfile and dockerfile != "-" else []) + \
-            [os.path.join(context, ".dockerignore")]:
-        try:
-            with open(path, encoding="utf-8") as f:
-                return read_patterns(f.read())
-        except OSError:
-            continue
-    return []
+    return patterns(context, dockerfile)
 
 
 def context_tar(context: str, patterns: list[str], keep: tuple[str, ...] = (),
                 extra: tuple[tuple[str, bytes], ...] = ()) -> Iterator[bytes]:
-    """The context as tar chunks: sorted, owner 0:0, excluded paths left out (``keep`` always sent)."""
-    import tarfile
+    """``client/buildcontext.py``'s tar, its errors as the CLI's usage errors."""
+    from dockyard.client.buildcontext import ContextError, context_tar as tar
 
-    from dockyard.wire.dockerignore import Matcher
-
-    matcher = Matcher(patterns)
-    replaced = {name for name, _ in extra}  # sent from memory instead of from the directory
-    sink = _Sink()
-    tf = tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]
-
-    def walk(rel: str) -> Iterator[bytes]:
-        try:
-            names = sorted(os.listdir(os.path.join(context, rel) if rel else context))
-        except OSError as exc:
-            raise UsageError(f"dockyard: error checking context: {exc.strerror or exc}") from None
-        for name in names:
-            path = f"{rel}/{name}" if rel else name
-            full = os.path.join(context, path)
-            is_dir = os.path.isdir(full) and not os.path.islink(full)
-            if path in replaced:
-                continue
-            if path not in keep and matcher.matches(path):
-                if is_dir and not matcher.may_skip_dir(path):
-                    yield from walk(path)  # a "!" pattern may re-include something below
-                continue
-            ti = tf.gettarinfo(full, arcname=path)
-            ti.uid = ti.gid = 0
-            ti.uname = ti.gname = ""
-            if ti.isreg():
-                with open(full, "rb") as f:
-                    tf.addfile(ti, f)
-            else:
-                tf.addfile(ti)
-            chunk = sink.take()
-            if chunk:
-                yield chunk
-            if is_dir:
-                yield from walk(path)
-
-    yield from walk("")
-    for name, data in extra:
-        import io
-
-        ti = tarfile.TarInfo(name)
-        ti.size = len(data)
-        ti.mode = 0o644
-        tf.addfile(ti, io.BytesIO(data))
-    tf.close()
-    yield sink.take()
+    try:
+        yield from tar(context, patterns, keep=keep, extra=extra)
+    except ContextError as exc:
+        raise UsageError(f"dockyard: {exc}") from None
 
 
 def build(ctx: Any, argv: list[str]) -> int:
@@ -126,7 +60,6 @@ def build(ctx: Any, argv: list[str]) -> int:
     if args.progress == "quiet":
         args.quiet = True
     import json
-    import secrets
 
     build_args: dict[str, str | None] = {}
     for a in args.build_arg:
@@ -143,40 +76,32 @@ def build(ctx: Any, argv: list[str]) -> int:
                                 "platform": args.platform or None,
                                 "cachefrom": json.dumps(args.cache_from) if args.cache_from else None}
     if args.context == "-":
-        if args.file:
-            raise UsageError("dockyard: cannot use -f with a context from STDIN")
+        if args.file == "-":
+            from dockyard.errors import InvalidArgument
+
+            raise InvalidArgument("invalid argument: can't use stdin for both build context and dockerfile")  # exit 1
+        if args.file:  # the Dockerfile's path inside the tar (a bare Dockerfile on stdin is taken as it is)
+            query["dockerfile"] = args.file
         body: Any = iter(lambda: sys.stdin.buffer.read(_CHUNK), b"")
     else:
         if not os.path.isdir(args.context):
             raise UsageError(f"dockyard: unable to prepare context: path \"{args.context}\" not found")
+        from dockyard.client.buildcontext import ContextError, ignoring, place_dockerfile, random_dockerfile_name
+
         extra: tuple[tuple[str, bytes], ...] = ()
         dockerfile = args.file or os.path.join(args.context, "Dockerfile")
         if args.file == "-":
-            name = f".dockerfile.{secrets.token_hex(10)}"
-            extra = ((name, sys.stdin.buffer.read()),)
+            name = random_dockerfile_name()
+            extra = ((name, sys.stdin.buffer.read()),) + ignoring(args.context, name)
         else:
             if not os.path.lexists(dockerfile):  # the docker CLI checks before sending anything
                 raise UsageError("dockyard: unable to prepare context: unable to evaluate symlinks in Dockerfile "
                                  f"path: lstat {os.path.abspath(dockerfile)}: no such file or directory")
-            ctx_abs = os.path.realpath(args.context)
-            df_abs = os.path.realpath(dockerfile)
-            if os.path.commonpath([ctx_abs, df_abs]) == ctx_abs:
-                name = os.path.relpath(df_abs, ctx_abs)
-            else:  # outside the context: sent under a random name, as the docker CLI does
-                name = f".dockerfile.{secrets.token_hex(10)}"
-                try:
-                    with open(dockerfile, "rb") as f:
-                        extra = ((name, f.read()),)
-                except OSError as exc:
-                    raise UsageError(f"dockyard: unable to prepare context: {exc.strerror or exc}") from None
+            try:  # outside the context: a random name, and that name joins the sent .dockerignore
+                name, extra = place_dockerfile(args.context, dockerfile)
+            except ContextError as exc:
+                raise UsageError(f"dockyard: {exc}") from None
         query["dockerfile"] = name
-        if extra:  # as the docker CLI: the random name joins .dockerignore, so the daemon drops it from the context
-            try:
-                with open(os.path.join(args.context, ".dockerignore"), "rb") as f:
-                    ignore = f.read()
-            except OSError:
-                ignore = b".dockerignore"
-            extra += ((".dockerignore", ignore + b"\n" + name.encode() + b"\n"),)
         patterns = ignore_patterns(args.context, args.file or dockerfile)
         body = context_tar(args.context, patterns, keep=(name, ".dockerignore"), extra=extra)
     if args.iidfile:  # as the docker CLI: no stale id is left behind by a failed build

@@ -100,7 +100,8 @@ def _extract_local(chunks: Iterator[bytes], into: str, old: str, new: str) -> No
     root = os.path.abspath(into)
     uid, gid = os.getuid(), os.getgid()
     dirs = []
-    with tarfile.open(fileobj=_Chunks(chunks), mode="r|") as tf:  # type: ignore[arg-type]
+    # stream mode only reads; typeshed's _Fileobj also demands write/seek/tell/close
+    with tarfile.open(fileobj=_Chunks(chunks), mode="r|") as tf:  # type: ignore[call-overload]
         for m in tf:
             name = posixpath.normpath(cpcopy.rebase(m.name, old, new))
             if name.startswith("../") or name == ".." or name.startswith("/"):

@@ -12,12 +12,12 @@ from . import Parser
 # Annotations only: importing typing costs the CLI ~3 ms per command.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Sequence
 
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 
 
-def _kv(indent: str, pairs: list[tuple[str, object]]) -> str:
+def _kv(indent: str, pairs: Sequence[tuple[str, object]]) -> str:
     width = max(len(k) for k, _ in pairs) + 2
     return "".join(f"{indent}{(k + ':').ljust(width)}{v}\n" for k, v in pairs)
 
@@ -55,10 +55,14 @@ def version(ctx: Any, argv: list[str]) -> int:
 
 
 def info(ctx: Any, argv: list[str]) -> int:
-    Parser("info", "Display system-wide information").parse_args(argv)
+    p = Parser("info", "Display system-wide information")
+    p.add_argument("-f", "--format", default=None)
+    args = p.parse_args(argv)
     from dockyard.wire.humanize import bytes_size
 
     i = ctx.api.info()
+    if args.format:
+        return _info_format(args.format, i)
     lines = [
         "Client:",
         f" Version:    {dockyard.__version__}",
@@ -93,6 +97,24 @@ def info(ctx: Any, argv: list[str]) -> int:
     sys.stdout.write("\n".join(lines) + "\n")
     for warning in i.get("Warnings") or []:
         sys.stderr.write(f"WARNING: {warning}\n")
+    return 0
+
+
+def _info_format(fmt: str, server: dict[str, Any]) -> int:
+    """``info --format``: the docker CLI's data, the server's fields with ``ClientInfo`` beside them
+    (no warnings printed, as the docker CLI); ``json`` is ``{{json .}}``."""
+    from dockyard.cli.commands import UsageError
+    from dockyard.cli.gotemplate import Template, TemplateError
+    from dockyard.client.api import API_PREFIX
+
+    arch = _GOARCH.get(platform.machine(), platform.machine())
+    client = {"Debug": False, "Version": dockyard.__version__, "DefaultAPIVersion": API_PREFIX.lstrip("/v"),
+              "Os": "linux", "Arch": arch, "Context": "default", "Plugins": [], "Warnings": None}
+    try:
+        tpl = Template("{{json .}}" if fmt == "json" else fmt.replace("\\n", "\n").replace("\\t", "\t"))
+        sys.stdout.write(tpl.render({**server, "ClientInfo": client}) + "\n")
+    except TemplateError as exc:
+        raise UsageError(f"dockyard: {exc}") from None
     return 0
 
 

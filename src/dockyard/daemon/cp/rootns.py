@@ -58,7 +58,7 @@ def mount_root(sys: LinuxSyscalls, scratch: str, rootfs: Sequence[Mount], extra:
 def _readonly_overlay(m: Mount) -> Mount:
     if m.type != "overlay":
         return m
-    opts = dict(o.split("=", 1) if "=" in o else (o, "") for o in m.options)
+    opts = {k: v for k, _, v in (o.partition("=") for o in m.options)}
     lowers = ":".join(x for x in (opts.get("upperdir", ""), opts.get("lowerdir", "")) if x)
     return Mount("overlay", m.source, m.target, (f"lowerdir={lowers}",))
 

@@ -42,10 +42,12 @@ _MAX_DOCKERFILE = 10 << 20
 class ContainerStepRunner:
     """RUN through the container service (see the module docstring)."""
 
-    def __init__(self, containers: Any, images: ImageService, transfer: ImageTransfer) -> None:
+    def __init__(self, containers: Any, images: ImageService, transfer: ImageTransfer,
+                 layer_ids: diff.IdMapper | None = None) -> None:
         self.containers = containers
         self.images = images
         self.transfer = transfer
+        self.layer_ids = layer_ids  # --userns-remap: the RUN container's host ids back to its own
 
     def run(self, image_id: str, req: RunRequest, output: Callable[[bytes], None],
             started: Callable[[str], None]) -> tuple[int, str | None]:
@@ -77,7 +79,8 @@ class ContainerStepRunner:
             if req.mounts:
                 drop_mount_points(upper, lowers, [m["Target"] for m in req.mounts])
             items = diff.plan(upper, lowers)
-            blob = self.transfer.store_layer(diff.layer_chunks(upper, lowers, items=items)) if items else None
+            blob = (self.transfer.store_layer(diff.layer_chunks(upper, lowers, items=items, ids=self.layer_ids))
+                    if items else None)
             return code, blob
         finally:
             try:
@@ -109,7 +112,7 @@ def drop_mount_points(upper: str, lowers: list[str], targets: list[str]) -> None
 
 class BuildService:
     def __init__(self, images: ImageService, transfer: ImageTransfer, containers: Any, data_root: str | Path,
-                 exec_root: str | Path | None = None) -> None:
+                 exec_root: str | Path | None = None, userns: Any = None) -> None:
         root = Path(data_root) / "build"
         (root / "tmp").mkdir(parents=True, exist_ok=True)
         # RUN --mount=type=secret files live only for a RUN, on the exec root's tmpfs when there is one
@@ -120,8 +123,15 @@ class BuildService:
                     shutil.rmtree(stale, ignore_errors=True)
         self.cache = FileCacheStore(root / "cache")
         self.scratch = str(root / "tmp")
-        self.builder = Builder(images, transfer, ContainerStepRunner(containers, images, transfer), self.cache,
-                               self.scratch, secrets_root=str(secrets_root))
+        owner = layer_ids = None
+        if userns is not None:  # --userns-remap: RUN containers are remapped (their secrets and layers too)
+            from functools import partial
+
+            from dockyard.daemon.usernsremap import container_ids, host_ids
+
+            owner, layer_ids = partial(host_ids, userns), partial(container_ids, userns)
+        self.builder = Builder(images, transfer, ContainerStepRunner(containers, images, transfer, layer_ids),
+                               self.cache, self.scratch, secrets_root=str(secrets_root), secrets_owner=owner)
 
     def prepare(self, body: BinaryIO, opts: Options, dockerfile_path: str) -> str:
         """Extract the context and read the Dockerfile into ``opts``; the context dir (``build`` removes it).

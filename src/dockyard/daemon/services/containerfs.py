@@ -31,8 +31,9 @@ class Pauser(Protocol):
 
 class ContainerFsService:
     def __init__(self, store: ContainerStore, snapshotter: Snapshotter, transfer: ImageTransfer,
-                 pauser: Pauser | None = None) -> None:
+                 pauser: Pauser | None = None, remap: Any = None) -> None:
         self._store = store
+        self._remap = remap  # --userns-remap (daemon/usernsremap.py): commits record the container's ids
         self._snapshotter = snapshotter
         self._transfer = transfer
         self._pauser = pauser
@@ -96,7 +97,14 @@ class ContainerFsService:
         if comment:
             history["comment"] = comment
         items = diff.plan(upper, lowers)
-        layer = diff.layer_chunks(upper, lowers, items=items) if items else None
+        ids = None
+        if self._remap is not None:
+            from functools import partial
+
+            from dockyard.daemon.usernsremap import container_ids, wanted
+
+            ids = partial(container_ids, self._remap) if wanted(rec.config.host_config_json, self._remap) else None
+        layer = diff.layer_chunks(upper, lowers, items=items, ids=ids) if items else None
         names = (image_name(repo, tag),) if repo else ()
         return self._transfer.create(layer, NewImage(cfg, history, names, parent=parent.id))
 

@@ -38,6 +38,7 @@ from dockyard.core.runtime import STDERR, STDOUT, ExitStatus, OutputStream, Runt
 from dockyard.core.timefmt import parse_rfc3339, rfc3339_ns
 from dockyard.core.events import CONTAINER, Event
 from dockyard.daemon import logs as logfile
+from dockyard.daemon import logaccess
 from dockyard.daemon import pstable
 from dockyard.daemon.services import container_control as control
 from dockyard.daemon.services import container_queries as queries
@@ -57,10 +58,15 @@ from dockyard.oci import runtime as oci
 from dockyard.oci.image import ImageConfig
 from dockyard.wire.models import containers as models
 
-class ResolvedImage(Protocol):
-    id: str
-    name: str
-    config: ImageConfig
+class ResolvedImage(Protocol):  # read-only: the image service's is a frozen dataclass
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def config(self) -> ImageConfig: ...
 
 
 class ImageProvider(Protocol):
@@ -214,7 +220,8 @@ class ContainerService:
         self._publish(ContainerRecord(config, ContainerState()), "create")
         from dockyard.daemon import resources
 
-        return {"Id": id, "Warnings": resources.validate(config.host_config_json, resources.HostFacts.probe())}
+        # warnings from the request: the stored HostConfig has what the kernel lacks emptied (daemon/blkio.py)
+        return {"Id": id, "Warnings": resources.validate(body.get("HostConfig") or {}, resources.HostFacts.probe())}
 
     # ------------------------------------------------------------ start
     def start(self, ref: str) -> None:
@@ -429,8 +436,9 @@ class ContainerService:
         streams = frozenset(s for s, on in ((STDOUT, stdout), (STDERR, stderr)) if on)
         live = self._hub(rec.id).subscribe(streams) if stream else None
         replay: Iterator[tuple[int, bytes]] = iter(())
-        if logs:
-            replay = logfile.read_log(self._log_path(rec.id), stdout=stdout, stderr=stderr)
+        if logs:  # every driver's files (daemon/logaccess.py), not the json-file path
+            replay = logaccess.replay(self._log_path(rec.id), rec.config.host_config_json, stdout=stdout,
+                                      stderr=stderr)
         return AttachStream(replay, live)
 
     def logs(self, ref: str, *, stdout: bool, stderr: bool, follow: bool = False, tail: str = "all",
@@ -514,7 +522,8 @@ class ContainerService:
         rec = self._store.resolve(ref)
         files = self._files(rec.id)
         graph = queries.read_graph(self._dir(rec.id) / "rootfs.json", self._bundle(rec.id) / "rootfs")
-        paths = models.ContainerPaths(log=str(self._log_path(rec.id)), hostname=str(files.hostname),
+        log = logaccess.inspect_log_path(self._log_path(rec.id), rec.config.host_config_json, rec.state.started_at)
+        paths = models.ContainerPaths(log=log, hostname=str(files.hostname),
                                       hosts=str(files.hosts), resolv_conf=str(files.resolv_conf),
                                       graph_driver=graph)
         out = models.inspect(rec, paths)
@@ -581,9 +590,11 @@ class ContainerService:
                 if st is not None and st.status == "running":
                     out = self._runtime.attach(rec.id)
                     threading.Thread(target=self._monitor, args=(rec.id, out), daemon=True).start()
+                    from functools import partial
+
                     from dockyard.daemon.services.health import watch_record
 
-                    watch_record(self.health, rec, lambda action, rec=rec: self._publish(rec, action))
+                    watch_record(self.health, rec, partial(self._publish, rec))  # bound now, not to the loop variable
                 else:
                     exit = st.exit if st is not None and st.exit else ExitStatus(255, time.time_ns())
                     self._on_exit(rec.id, exit)

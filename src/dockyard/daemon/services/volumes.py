@@ -22,7 +22,7 @@ import secrets
 import stat
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence, cast
 
 from dockyard.core.chunks import ChunkReader
 from dockyard.core.containers import ContainerConfig, ContainerRecord, ContainerStore
@@ -314,7 +314,8 @@ def copy_up(rootfs: Sequence[Mount], destination: str, data: Path) -> None:
             with walk.resolve(root, destination, follow_last=True) as r:
                 if r.st is None or not stat.S_ISDIR(r.st.st_mode):
                     return
-                extract(vol, [], ChunkReader(tar_chunks(r, ".")))
+                # ChunkReader is a read-only binary file; typeshed's RawIOBase is no BinaryIO
+                extract(vol, [], cast(BinaryIO, ChunkReader(tar_chunks(r, "."))))
                 os.chown(data, r.st.st_uid, r.st.st_gid)
                 os.chmod(data, stat.S_IMODE(r.st.st_mode))
         finally:

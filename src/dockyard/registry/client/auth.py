@@ -231,7 +231,8 @@ class RegistryAuth:
             raise Unauthorized("token server returned no token")
         ttl = doc.get("expires_in")
         ttl = float(ttl) if isinstance(ttl, (int, float)) and ttl > 0 else DEFAULT_TOKEN_TTL
-        refresh = doc.get("refresh_token") if isinstance(doc.get("refresh_token"), str) else ""
+        raw_refresh = doc.get("refresh_token")
+        refresh = raw_refresh if isinstance(raw_refresh, str) else ""
         if refresh:
             self.last_refresh_token = refresh
         return _Token(value, self._clock() + ttl, refresh)

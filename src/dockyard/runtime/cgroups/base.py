@@ -20,6 +20,10 @@ def read_pids(dirs: Iterable[Path]) -> list[int]:
             text = (d / "cgroup.procs").read_text()
         except FileNotFoundError:
             continue
+        except OSError as exc:
+            if exc.errno == errno.ENODEV:  # removed while we read it (a dead cgroup): no processes
+                continue
+            raise
         pids.update(int(x) for x in text.split())
     return sorted(pids)
 

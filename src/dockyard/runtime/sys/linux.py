@@ -199,7 +199,7 @@ class LinuxSyscalls:
                         pass
 
     def execve(self, path: str, args: Sequence[str], env: Sequence[str]) -> None:
-        envmap = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
+        envmap = {k: v for k, _, v in (e.partition("=") for e in env)}
         os.execve(path, list(args), envmap)
 
 

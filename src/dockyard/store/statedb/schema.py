@@ -30,6 +30,12 @@
     ├── name           TEXT PK
     └── record         TEXT             core.volumes.Volume.to_json()
 
+    layer_blobs                         compressed blob of an uncompressed layer (made by a push)
+    ├── diff_id        TEXT ┐ PK        "sha256:<hex>" of the tar
+    ├── media_type     TEXT ┘           the compressed blob's media type (...tar.gzip, ...tar+gzip)
+    ├── digest         TEXT             the compressed blob's digest
+    └── size           INTEGER          its size in bytes
+
 Every change to this drawing is a new entry appended to ``MIGRATIONS`` (never
 edit an applied one), in the spirit of containerd ``core/metadata/migrations.go``.
 """
@@ -79,6 +85,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE volumes (
         name TEXT PRIMARY KEY,
         record TEXT NOT NULL
+    );
+    """,
+    # 5: DiffID -> compressed blob, so a second push reuses what the first one gzipped
+    """
+    CREATE TABLE layer_blobs (
+        diff_id TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (diff_id, media_type)
     );
     """,
 )
