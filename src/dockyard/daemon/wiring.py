@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dockyard.daemon.api.server import ApiServer
 from dockyard.daemon.config import DaemonConfig
@@ -27,6 +28,12 @@ from dockyard.store.content.local import LocalContentStore
 from dockyard.store.snapshots.overlay import OverlaySnapshotter
 from dockyard.store.statedb.layerblobs import SqliteLayerBlobs
 from dockyard.store.statedb.sqlite import SqliteStateDB
+
+if TYPE_CHECKING:  # imported lazily at run time: optional services cost nothing until used
+    from dockyard.daemon.services.archive import ArchiveService
+    from dockyard.daemon.services.build import BuildService
+    from dockyard.daemon.services.volumes import VolumeService
+    from dockyard.daemon.usernsremap import Remap
 
 
 @dataclass
@@ -167,13 +174,15 @@ def _build(cfg: DaemonConfig, images: ImageService, transfer: ImageTransfer, con
     return BuildService(images, transfer, containers, cfg.data_root, exec_root=cfg.exec_root, userns=remap)
 
 
-def _userns(cfg: DaemonConfig):  # type: ignore[no-untyped-def]
+def _userns(cfg: DaemonConfig) -> "Remap | None":
     """--userns-remap: the maps, and the roots made traversable for the containers' root."""
     if not cfg.userns_remap:
         return None
     from dockyard.daemon.usernsremap import load, own_files
 
     remap = load(cfg.userns_remap)
+    if remap is None:
+        return None
     for d in (cfg.data_root, cfg.containers_root, cfg.data_root / "volumes", cfg.exec_root, cfg.bundles_root):
         d.mkdir(parents=True, exist_ok=True)
     own_files(remap, (), (cfg.data_root, cfg.containers_root, cfg.data_root / "volumes", cfg.exec_root,

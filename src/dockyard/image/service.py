@@ -333,11 +333,10 @@ class ImageService:
             raise InvalidArgument("cannot push a digest reference")
         tag = tag or r.tag
         if tag:
-            records = [self._record_of(f"{r.name}:{tag}")]
+            found = [x for x in (self._record_of(f"{r.name}:{tag}"),) if x is not None]
         else:
-            records = sorted((x for x in self.images.list() if "@" not in x.name and not is_dangling(x.name)
-                              and reference.parse(x.name).name == r.name), key=lambda x: x.name)
-        found = [x for x in records if x is not None]
+            found = sorted((x for x in self.images.list() if "@" not in x.name and not is_dangling(x.name)
+                            and reference.parse(x.name).name == r.name), key=lambda x: x.name)
         if not found:
             raise ImageNotFound(f"An image does not exist locally with the tag: {r.familiar_name()}")
         sink(Progress(f"The push refers to repository [{r.name}]"))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 
 from dockyard.core.networks import EndpointRecord, NetworkRecord
@@ -44,7 +45,7 @@ class SqliteNetworkStore:
                       "DO UPDATE SET record = excluded.record",
                       (ep.container_id, ep.network_id, json.dumps(ep.to_json())))
 
-    def endpoints(self, *, container_id: str | None = None, network_id: str | None = None) -> list[EndpointRecord]:
+    def endpoints(self, *, container_id: str | None = None, network_id: str | None = None) -> builtins.list[EndpointRecord]:
         q, args = "SELECT record FROM endpoints WHERE 1", []
         if container_id is not None:
             q += " AND container_id = ?"

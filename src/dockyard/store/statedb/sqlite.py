@@ -8,6 +8,7 @@ change (e.g. load: retag + create) commits or rolls back as one.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -87,7 +88,7 @@ class SqliteImageStore:
         records = [_image(r) for r in rows]
         return [r for r in records if match is None or match(r)]
 
-    def by_id(self, image_id: str) -> list[ImageRecord]:
+    def by_id(self, image_id: str) -> builtins.list[ImageRecord]:
         with self._db.transaction() as c:
             rows = c.execute("SELECT * FROM images WHERE config_digest = ? ORDER BY name", (image_id,)).fetchall()
         return [_image(r) for r in rows]
