@@ -3,9 +3,12 @@
 
     sudo .venv/bin/python bench/userns_bench.py [-n 20]
 
-The remap path adds: a forked child to create the user namespace, an idmapped
-clone of each lower layer dir (open_tree + mount_setattr + move_mount), and a
-second unshare. Needs the `dockremap` user (setup.sh --userns-remap).
+Three rows: a plain daemon, a --userns-remap daemon, and the remap daemon with
+--userns=host. Both daemons run at once and the rows alternate run by run. The
+remap path adds: a child born in the new user namespace (clone(CLONE_NEWUSER)),
+an idmapped clone of each lower layer dir (open_tree + mount_setattr +
+move_mount), and a second unshare; bench/userns_steps.py times those apart.
+Needs the `dockremap` user (setup.sh --userns-remap).
 """
 
 from __future__ import annotations

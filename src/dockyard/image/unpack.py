@@ -94,11 +94,20 @@ def unpack_one(content: ContentReader, snapshotter: Snapshotter, blob: str, diff
     The cheap path when the parent is there already (always for a bottom
     layer): no scratch snapshot, no move.  False when ``chain`` existed.
     """
+    def fill(upper: str) -> None:
+        with content.open(blob) as f:
+            apply_layer(f, upper, expected_diff_id=diff_id)
+
+    return _commit_new(snapshotter, chain, parent, fill)
+
+
+def _commit_new(snapshotter: Snapshotter, chain: str, parent: str, fill: Callable[[str], None]) -> bool:
+    """Prepare a snapshot on ``parent``, ``fill`` its upper dir, commit it as ``chain``; False when
+    ``chain`` appeared meanwhile. Nothing is left behind on failure."""
     key = f"extract-{uuid.uuid4().hex}-{chain}"
     mounts = snapshotter.prepare(key, parent or None)
     try:
-        with content.open(blob) as f:
-            apply_layer(f, upper_dir(mounts), expected_diff_id=diff_id)
+        fill(upper_dir(mounts))
         snapshotter.commit(chain, key)
         return True
     except AlreadyExists:
@@ -117,18 +126,8 @@ def commit_scratch(snapshotter: Snapshotter, scratch: str, chain: str, parent: s
     try:
         if has_snapshot(snapshotter, chain):
             return False
-        key = f"extract-{uuid.uuid4().hex}-{chain}"
-        mounts = snapshotter.prepare(key, parent or None)
-        try:
-            _swap(upper_dir(snapshotter.mounts(scratch)), upper_dir(mounts))
-            snapshotter.commit(chain, key)
-            return True
-        except AlreadyExists:
-            snapshotter.remove(key)  # someone else unpacked the same layer meanwhile
-            return False
-        except BaseException:
-            snapshotter.remove(key)
-            raise
+        return _commit_new(snapshotter, chain, parent,
+                           lambda upper: _swap(upper_dir(snapshotter.mounts(scratch)), upper))
     finally:
         snapshotter.remove(scratch)
 

@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from dockyard.errors import InvalidArgument
 from dockyard.oci.runtime import IdMapping as IdMap  # the spec's linux.uidMappings entries
+from dockyard.runtime.sys.syscalls import CloneFlag
+
+Unshare = Callable[[CloneFlag], object]  # unshare(2): Syscalls.unshare or a ctypes wrapper
 
 
 def parse_subid(text: str) -> list[tuple[str, int, int]]:
@@ -78,7 +81,7 @@ def write_maps(pid: int, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -
             os.close(fd)
 
 
-def enter_with_maps(unshare: callable, flags: int, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> None:  # type: ignore[valid-type]
+def enter_with_maps(unshare: Unshare, flags: int, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> None:
     """``unshare(flags)`` (which includes CLONE_NEWUSER), maps written by a forked helper, then
     become root of the new namespace. Must run single-threaded (it forks)."""
     go_r, go_w = os.pipe()
@@ -96,7 +99,7 @@ def enter_with_maps(unshare: callable, flags: int, uid_maps: Sequence[IdMap], gi
             os._exit(code)
     os.close(go_r)
     try:
-        unshare(flags)
+        unshare(CloneFlag(flags))
     except BaseException:
         os.close(go_w)
         os.waitpid(helper, 0)
@@ -110,7 +113,7 @@ def enter_with_maps(unshare: callable, flags: int, uid_maps: Sequence[IdMap], gi
     os.setresuid(0, 0, 0)
 
 
-def create_userns(unshare: callable, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> int:  # type: ignore[valid-type]
+def create_userns(unshare: Unshare, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> int:
     """A new user namespace with the maps, as an fd (O_CLOEXEC); the caller keeps its privileges.
 
     A forked child unshares CLONE_NEWUSER; we (still privileged in the parent namespace) write
@@ -121,11 +124,16 @@ def create_userns(unshare: callable, uid_maps: Sequence[IdMap], gid_maps: Sequen
     return fd
 
 
-def start_userns(unshare: callable, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap],  # type: ignore[valid-type]
-                 fork: Callable[[], int] = os.fork) -> tuple[int, int]:
+def start_userns(unshare: Unshare, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap],
+                 fork: Callable[[], int] = os.fork,
+                 fork_in_userns: Callable[[], int] | None = None) -> tuple[int, int]:
     """``create_userns`` without the wait: (ns fd, helper pid). The helper is already told to
     exit; the caller reaps it later, so its exit (~0.5 ms of mm teardown) overlaps the
-    caller's next steps. ``fork``: the runtime passes ``quiet_fork`` (no at-fork hooks)."""
+    caller's next steps. The runtime passes ``fork_in_userns`` (sys.linux.fork_into_new_userns:
+    the child is born in the new ns, so no round trip waits for it to unshare) or ``fork``
+    (``quiet_fork``: no at-fork hooks); the default is plain ``os.fork`` + ``unshare``."""
+    if fork_in_userns is not None:
+        return _start_born_in_userns(fork_in_userns, uid_maps, gid_maps)
     ready_r, ready_w = os.pipe()
     done_r, done_w = os.pipe()
     child = fork()
@@ -134,7 +142,7 @@ def start_userns(unshare: callable, uid_maps: Sequence[IdMap], gid_maps: Sequenc
         try:
             os.close(ready_r)
             os.close(done_w)
-            unshare(0x10000000)  # CLONE_NEWUSER
+            unshare(CloneFlag.NEWUSER)
             os.write(ready_w, b"u")
             os.read(done_r, 1)  # EOF: the parent has what it needs
             code = 0
@@ -143,15 +151,43 @@ def start_userns(unshare: callable, uid_maps: Sequence[IdMap], gid_maps: Sequenc
     os.close(ready_w)
     os.close(done_r)
     try:
-        if os.read(ready_r, 1) != b"u":
-            raise OSError(1, "creating the user namespace failed")
+        ok = os.read(ready_r, 1) == b"u"
+    finally:
+        os.close(ready_r)
+    if not ok:  # the child failed to unshare and exited
+        os.close(done_w)
+        os.waitpid(child, 0)
+        raise OSError(1, "creating the user namespace failed")
+    return _finish(child, done_w, uid_maps, gid_maps)
+
+
+def _start_born_in_userns(fork_in_userns: Callable[[], int], uid_maps: Sequence[IdMap],
+                          gid_maps: Sequence[IdMap]) -> tuple[int, int]:
+    done_r, done_w = os.pipe()
+    try:
+        child = fork_in_userns()
+    except BaseException:
+        os.close(done_r)
+        os.close(done_w)
+        raise
+    if child == 0:  # plain syscalls only, then _exit (see fork_into_new_userns)
+        try:
+            os.close(done_w)
+            os.read(done_r, 1)  # EOF: the parent has what it needs
+        finally:
+            os._exit(0)
+    os.close(done_r)
+    return _finish(child, done_w, uid_maps, gid_maps)
+
+
+def _finish(child: int, done_w: int, uid_maps: Sequence[IdMap], gid_maps: Sequence[IdMap]) -> tuple[int, int]:
+    """Maps written, ns opened, helper told to go (closing ``done_w``); reaped here on failure."""
+    try:
         write_maps(child, uid_maps, gid_maps)
         fd = os.open(f"/proc/{child}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
     except BaseException:
-        os.close(ready_r)
         os.close(done_w)
         os.waitpid(child, 0)
         raise
-    os.close(ready_r)
     os.close(done_w)  # EOF: the helper exits now, while we go on
     return fd, child

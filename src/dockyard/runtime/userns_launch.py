@@ -2,9 +2,9 @@
 
 Order, each step where it must be (proved in tests/integration/security/test_userns_*)::
 
-    1 start_userns      a forked child unshares CLONE_NEWUSER; we write its maps from outside
-                        and keep /proc/<child>/ns/user as an fd (our privileges intact); the
-                        child exits while steps 2-6 run and is reaped after them
+    1 start_userns      a child born in a new user ns (clone(CLONE_NEWUSER)); we write its
+                        maps from outside and keep /proc/<child>/ns/user as an fd (our
+                        privileges intact); the child exits while steps 2-6 run, reaped after
     2 unshare(NEWNS)    a mount ns still owned by the host's user ns: mounts made here are
                         made with host privileges and are "locked" in the container's copy
     3 upper ownership   upperdir/workdir roots owned by the container's root (host id)
@@ -34,7 +34,7 @@ from dockyard.oci.runtime import NS_NETWORK, NS_USER, Mount, Spec
 from dockyard.runtime import rootfs
 from dockyard.runtime.namespaces import has_new, plan
 from dockyard.runtime.sys.syscalls import CloneFlag, Syscalls
-from dockyard.runtime.sys.linux import quiet_fork
+from dockyard.runtime.sys.linux import fork_into_new_userns
 from dockyard.runtime.userns import start_userns, to_host
 
 
@@ -77,7 +77,7 @@ def enter(sys: Syscalls, spec: Spec, root: str, mounts: Sequence[RootfsMount]) -
     for path, flag in joins:  # a joined net/ipc ns is the host's (or another container's)
         sys.setns(path, flag)
     lx = spec.linux
-    fd, helper = start_userns(sys.unshare, lx.uid_mappings, lx.gid_mappings, fork=quiet_fork)
+    fd, helper = start_userns(sys.unshare, lx.uid_mappings, lx.gid_mappings, fork_in_userns=fork_into_new_userns)
     try:
         sys.unshare(CloneFlag.NEWNS)
         rootfs.set_propagation(sys, spec)

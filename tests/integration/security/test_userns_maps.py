@@ -62,3 +62,72 @@ def test_ns_root_files_belong_to_a_high_host_uid(open_dir):
     assert report == "0 shadow-refused"  # uid 0 inside, yet host root's files are out of reach
     st = (tmp_path / "made-by-ns-root").stat()
     assert (st.st_uid, st.st_gid) == (BASE, BASE)
+
+
+@pytest.mark.parametrize("how", ["born-in-userns", "quiet-fork"])
+def test_start_userns_returns_the_mapped_ns_and_a_helper_that_exits_alone(how: str) -> None:
+    """The launcher's way (runtime/userns_launch.py): the ns as an fd, the helper reaped later."""
+    from dockyard.runtime.sys.linux import fork_into_new_userns, quiet_fork
+    from dockyard.runtime.userns import start_userns
+
+    maps = [IdMap(0, BASE, 65536)]
+    if how == "born-in-userns":
+        fd, helper = start_userns(_unshare, maps, maps, fork_in_userns=fork_into_new_userns)
+    else:
+        fd, helper = start_userns(_unshare, maps, maps, fork=quiet_fork)
+    try:
+        assert os.readlink(f"/proc/self/fd/{fd}") != os.readlink("/proc/self/ns/user")  # a new ns
+        # The helper exits without being told again: reaping it needs no further step of ours.
+        _, status = os.waitpid(helper, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        with pytest.raises(ChildProcessError):
+            os.waitpid(helper, os.WNOHANG)
+        # The ns outlives its helper (held by the fd): a process entering it sees the maps.
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                libc = ctypes.CDLL(None, use_errno=True)
+                if libc.setns(fd, CLONE_NEWUSER) == 0:
+                    os.write(w, open("/proc/self/uid_map").read().encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        seen = os.read(r, 200).decode().split()
+        os.close(r)
+        os.waitpid(pid, 0)
+        assert seen == ["0", str(BASE), "65536"]
+    finally:
+        os.close(fd)
+
+
+def test_start_userns_failure_leaves_no_helper() -> None:
+    from dockyard.runtime.sys.linux import fork_into_new_userns
+    from dockyard.runtime.userns import start_userns
+
+    def refuse(flags: int) -> None:
+        raise OSError(1, "unshare refused")
+    before = _children()
+    with pytest.raises(OSError, match="creating the user namespace failed"):
+        start_userns(refuse, [IdMap(0, BASE, 65536)], [IdMap(0, BASE, 65536)])
+    assert _children() == before  # the helper is reaped: no zombie left behind
+    bad = [IdMap(0, BASE, 65536), IdMap(10, BASE, 5)]  # overlapping ranges: the kernel refuses the map
+    fds = set(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError):
+        start_userns(_unshare, bad, bad, fork_in_userns=fork_into_new_userns)
+    assert _children() == before
+    assert set(os.listdir("/proc/self/fd")) == fds
+
+
+def _children() -> set[int]:
+    """Our child pids, zombies included (other tests' daemons may be children of this worker)."""
+    me, out = os.getpid(), set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                out.add(int(name))
+    return out
