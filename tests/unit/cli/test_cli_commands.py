@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from apifakes import running_server, tar_with  # noqa: F401
+from apifakes import tar_with
 
 from dockyard.cli.main import main
-
-
-@pytest.fixture
-def dy(running_server, capfd):
-    def run(*args: str) -> tuple[int, str, str]:
-        rc = main(["-H", running_server.url, *args])
-        out, err = capfd.readouterr()
-        return rc, out, err
-
-    return run
 
 
 def test_run_output_and_exit_codes(dy, running_server):

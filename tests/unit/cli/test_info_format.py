@@ -4,21 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from apifakes import running_server  # noqa: F401
-
-from dockyard.cli.main import main
-
-
-@pytest.fixture
-def dy(running_server, capfd):
-    def run(*args: str) -> tuple[int, str, str]:
-        rc = main(["-H", running_server.url, *args])
-        out, err = capfd.readouterr()
-        return rc, out, err
-
-    return run
-
 
 def test_info_format_template_and_json(dy):
     assert dy("info", "--format", "{{.Name}} {{.Containers}}") == (0, "fakehost 0\n", "")
