@@ -7,7 +7,9 @@ import ctypes
 import os
 import shutil
 import tempfile
+import traceback
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -64,41 +66,52 @@ def test_ns_root_files_belong_to_a_high_host_uid(open_dir):
     assert (st.st_uid, st.st_gid) == (BASE, BASE)
 
 
+def _in_child(body: Callable[[], None]) -> None:
+    """Run ``body`` in a forked child: start_userns is for single-threaded callers (the
+    runtime's intermediate), and a pytest-xdist worker has threads. Its failure text comes back."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            body()
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported to the parent
+            os.write(w, traceback.format_exc().encode()[-4000:])
+        finally:
+            os._exit(code)
+    os.close(w)
+    report = b""
+    while chunk := os.read(r, 4096):
+        report += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, report.decode()
+
+
 @pytest.mark.parametrize("how", ["born-in-userns", "quiet-fork"])
 def test_start_userns_returns_the_mapped_ns_and_a_helper_that_exits_alone(how: str) -> None:
     """The launcher's way (runtime/userns_launch.py): the ns as an fd, the helper reaped later."""
     from dockyard.runtime.sys.linux import fork_into_new_userns, quiet_fork
     from dockyard.runtime.userns import start_userns
 
-    maps = [IdMap(0, BASE, 65536)]
-    if how == "born-in-userns":
-        fd, helper = start_userns(_unshare, maps, maps, fork_in_userns=fork_into_new_userns)
-    else:
-        fd, helper = start_userns(_unshare, maps, maps, fork=quiet_fork)
-    try:
+    def body() -> None:
+        maps = [IdMap(0, BASE, 65536)]
+        if how == "born-in-userns":
+            fd, helper = start_userns(_unshare, maps, maps, fork_in_userns=fork_into_new_userns)
+        else:
+            fd, helper = start_userns(_unshare, maps, maps, fork=quiet_fork)
         assert os.readlink(f"/proc/self/fd/{fd}") != os.readlink("/proc/self/ns/user")  # a new ns
         # The helper exits without being told again: reaping it needs no further step of ours.
         _, status = os.waitpid(helper, 0)
         assert os.waitstatus_to_exitcode(status) == 0
-        with pytest.raises(ChildProcessError):
-            os.waitpid(helper, os.WNOHANG)
-        # The ns outlives its helper (held by the fd): a process entering it sees the maps.
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                libc = ctypes.CDLL(None, use_errno=True)
-                if libc.setns(fd, CLONE_NEWUSER) == 0:
-                    os.write(w, open("/proc/self/uid_map").read().encode())
-            finally:
-                os._exit(0)
-        os.close(w)
-        seen = os.read(r, 200).decode().split()
-        os.close(r)
-        os.waitpid(pid, 0)
-        assert seen == ["0", str(BASE), "65536"]
-    finally:
-        os.close(fd)
+        # The ns outlives its helper (held by the fd): entering it, we see the maps.
+        if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWUSER) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        assert Path("/proc/self/uid_map").read_text().split() == ["0", str(BASE), "65536"]
+        assert Path("/proc/self/gid_map").read_text().split() == ["0", str(BASE), "65536"]
+    _in_child(body)
 
 
 def test_start_userns_failure_leaves_no_helper() -> None:
@@ -107,20 +120,22 @@ def test_start_userns_failure_leaves_no_helper() -> None:
 
     def refuse(flags: int) -> None:
         raise OSError(1, "unshare refused")
-    before = _children()
-    with pytest.raises(OSError, match="creating the user namespace failed"):
-        start_userns(refuse, [IdMap(0, BASE, 65536)], [IdMap(0, BASE, 65536)])
-    assert _children() == before  # the helper is reaped: no zombie left behind
-    bad = [IdMap(0, BASE, 65536), IdMap(10, BASE, 5)]  # overlapping ranges: the kernel refuses the map
-    fds = set(os.listdir("/proc/self/fd"))
-    with pytest.raises(OSError):
-        start_userns(_unshare, bad, bad, fork_in_userns=fork_into_new_userns)
-    assert _children() == before
-    assert set(os.listdir("/proc/self/fd")) == fds
+
+    def body() -> None:
+        with pytest.raises(OSError, match="creating the user namespace failed"):
+            start_userns(refuse, [IdMap(0, BASE, 65536)], [IdMap(0, BASE, 65536)])
+        assert _children() == set()  # the helper is reaped: no zombie left behind
+        bad = [IdMap(0, BASE, 65536), IdMap(10, BASE, 5)]  # overlapping ranges: the kernel refuses the map
+        fds = set(os.listdir("/proc/self/fd"))
+        with pytest.raises(OSError):
+            start_userns(_unshare, bad, bad, fork_in_userns=fork_into_new_userns)
+        assert _children() == set()
+        assert set(os.listdir("/proc/self/fd")) == fds
+    _in_child(body)
 
 
 def _children() -> set[int]:
-    """Our child pids, zombies included (other tests' daemons may be children of this worker)."""
+    """Our child pids, zombies included."""
     me, out = os.getpid(), set()
     for name in os.listdir("/proc"):
         if name.isdigit():
