@@ -410,7 +410,9 @@ class StageRunner:
             return False
         with open(path, "rb") as f:
             kind, stream = decompress(f)
-            head = stream.read(512)
+            head = b""
+            while len(head) < 512 and (more := stream.read(512 - len(head))):  # raw streams may read short
+                head += more
         if kind == NONE and not (len(head) == 512 and _is_tar_header(head)):
             return False
         if kind != NONE and not tarfile.is_tarfile(path):

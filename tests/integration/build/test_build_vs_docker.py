@@ -1,9 +1,9 @@
 """The same Dockerfile built by dockyard and by the reference Docker engine's classic builder
 (DOCKER_BUILDKIT=0): the image config and the files the steps made agree.
 
-Enabled where a reference engine answers: ``DOCKYARD_REF_DOCKER=unix:///path/to/docker.sock``, by default
-``/tmp/refdocker/docker.sock`` (the development machine's Debian docker.io 20.10 with busybox loaded).
-CI machines have none, so there it skips with that reason."""
+The reference engine is the ``ref_docker`` fixture (build/conftest.py): a private Debian docker.io 20.10 on
+its own containerd, started for the session (skips only where docker.io is not installed), or the engine
+named by ``DOCKYARD_REF_DOCKER=unix:///path/to/docker.sock``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import io
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -20,8 +19,6 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.root
-
-REF_DOCKER = Path(os.environ.get("DOCKYARD_REF_DOCKER", "unix:///tmp/refdocker/docker.sock").removeprefix("unix://"))
 
 DOCKERFILE = """\
 FROM busybox
@@ -88,14 +85,9 @@ def _export(cli: list[str], image: str, env: dict[str, str]) -> bytes:
         subprocess.run([*cli, "rm", "-f", cid], capture_output=True, timeout=60, env=env)
 
 
-@pytest.mark.skipif(not REF_DOCKER.exists() or shutil.which("docker") is None,
-                    reason=f"no reference Docker engine at {REF_DOCKER} (CI has none): set DOCKYARD_REF_DOCKER=unix://<sock>")
-def test_same_config_and_files_as_dockers_classic_builder(daemon, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
-    env.update(DOCKER_BUILDKIT="0", DOCKER_CONFIG=str(tmp_path / "docker-config"))
-    ref = ["docker", "-H", f"unix://{REF_DOCKER}"]
-    if subprocess.run([*ref, "image", "inspect", "busybox"], capture_output=True, timeout=30, env=env).returncode != 0:
-        pytest.skip("the reference Docker engine does not answer or has no busybox")
+def test_same_config_and_files_as_dockers_classic_builder(daemon, ref_docker, tmp_path):
+    env = ref_docker.env(tmp_path / "docker-config")
+    ref = ["docker", "-H", ref_docker.host]
     ctx = _context(tmp_path)
     tag = f"dy8-compare:{secrets.token_hex(3)}"
     try:
@@ -119,3 +111,20 @@ def test_same_config_and_files_as_dockers_classic_builder(daemon, tmp_path):
 
 def daemon_cli(daemon) -> list[str]:
     return ["docker", "-H", daemon.host]
+
+
+def test_reference_engine_is_private(ref_docker, tmp_path):
+    """The fixture's engine keeps to its own dir and cgroup parent and off the host's network."""
+    if ref_docker.base is None:
+        pytest.skip("DOCKYARD_REF_DOCKER names an engine this session did not start")
+    env = ref_docker.env(tmp_path / "docker-config")
+    info = json.loads(ref_docker.docker("info", "--format", "{{json .}}", env=env, timeout=30).stdout)
+    assert info["DockerRootDir"] == str(ref_docker.base / "data")
+    assert info["CgroupDriver"] == "cgroupfs"
+    nets = ref_docker.docker("network", "ls", "--format", "{{.Name}}", env=env, timeout=30).stdout.decode().split()
+    assert "bridge" not in nets
+    cp = ref_docker.docker("run", "--rm", "busybox", "cat", "/proc/self/cgroup", env=env, timeout=60)
+    assert cp.returncode == 0, cp.stderr.decode()
+    paths = [line.split(":", 2)[2] for line in cp.stdout.decode().splitlines()]
+    # A relative parent: under dockerd's own cgroup in each hierarchy (so inside any limit the session runs in).
+    assert paths and all(f"/{ref_docker.cgroup_parent}/" in p for p in paths), paths
