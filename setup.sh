@@ -26,13 +26,14 @@ fi
 # libseccomp2: compiles seccomp profiles (runtime/seccomp.py); iptables: NAT and
 # published ports (network/sys/firewall.py); procps: `top` runs the host's ps.
 apt_pkgs=(busybox-static iproute2 libseccomp2 iptables procps tini)  # tini: tini-static for --init
+apt_pkgs+=(gcc libc6-dev)  # builds the native container monitor (src/dockyard/runtime/monitor/*.c)
 # static isolation probe run inside containers (tests/integration/security/probe.c)
-[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(gcc libc6-dev)
 # the API-door tests run the CLI as unprivileged users with Debian's python3
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(python3)
-if [ "$WITH_TESTS" = 1 ] && ! command -v docker >/dev/null 2>&1; then
-  apt_pkgs+=(docker.io)  # only its client is used: the reference `docker` CLI
-fi
+# the reference engine: tests start a private dockerd on a private containerd
+# (tests/integration/refdocker.py) and call the `docker` CLI by name. A newer
+# CLI in /usr/local/bin keeps winning: it precedes docker.io's /usr/bin on PATH.
+[ "$WITH_TESTS" = 1 ] && apt_pkgs+=(docker.io containerd runc)
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(skopeo umoci)  # image-format round trips (tests/integration/image)
 # registry server: skopeo interop, htpasswd -B for auth tests, Debian's registry for bench/
 [ "$WITH_TESTS" = 1 ] && apt_pkgs+=(apache2-utils docker-registry)
@@ -75,8 +76,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -d /run/systemd/system ]; then
     for p in "${missing[@]}"; do
       case "$p" in
-        docker.io) systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true ;;
+        docker.io|containerd) systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true ;;
         docker-registry) systemctl disable --now docker-registry.service >/dev/null 2>&1 || true ;;
+      esac
+    done
+  else  # sysvinit: no boot-time start either
+    for p in "${missing[@]}"; do
+      case "$p" in
+        docker.io) update-rc.d docker disable >/dev/null 2>&1 || true ;;
       esac
     done
   fi
@@ -104,6 +111,21 @@ PY
   # shellcheck disable=SC2086
   printf '%s\n' $deps | .venv/bin/pip install -q --disable-pip-version-check -r /dev/stdin
   echo "$want" > "$stamp"
+fi
+
+# --- 2b. native container monitor (runtime/monitor): rebuilt when a source is newer.
+# A failed build is not fatal: running containers then stay with the Python shim.
+mon=.venv/libexec/dockyard-monitor
+mon_src=(src/dockyard/runtime/monitor/*.c src/dockyard/runtime/monitor/*.h)
+if [ ! -x "$mon" ] || [ -n "$(find "${mon_src[@]}" -newer "$mon" 2>/dev/null)" ]; then
+  log "building the native monitor"
+  mkdir -p .venv/libexec
+  if gcc -std=c11 -O2 -Wall -Wextra -o "$mon.tmp" src/dockyard/runtime/monitor/*.c; then
+    mv -f "$mon.tmp" "$mon"
+  else
+    rm -f "$mon.tmp"
+    log "WARNING: could not build the native monitor; containers keep the Python shim"
+  fi
 fi
 
 # --- 3. commands -------------------------------------------------------------

@@ -5,7 +5,9 @@
         [--docker-host unix:///tmp/refdocker/docker.sock] [--docker-pidfile /tmp/refdocker/docker.pid]
 
 Dockyard: the daemon, its spawn helper, and each container's shim (the
-``shim_pid`` of ``<exec-root>/runtime/<id>/state.json``).  Docker: dockerd,
+``shim_pid`` of ``<exec-root>/runtime/<id>/state.json``: the native monitor
+once the shim handed over, runtime/monitor; ``--native-monitor=off`` daemons
+keep the Python shim).  Docker: dockerd,
 containerd, and each container's shim (the parent of ``State.Pid``).  PSS
 (``/proc/<pid>/smaps_rollup``) is used so shared pages are split between the
 processes that map them instead of counted N times.  Per-container overhead
@@ -26,6 +28,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import docker
@@ -63,6 +66,14 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def is_native(pid: int) -> bool:
+    """Whether the shim has handed over to dockyard-monitor (runtime/monitor)."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe").endswith("dockyard-monitor")
+    except OSError:
+        return False
+
+
 def ppid(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
@@ -93,6 +104,11 @@ def measure_dockyard(host: str, daemon_pid: int, exec_root: Path, n: int) -> tup
     try:
         ids = run_n(c, n)
         shims = [json.loads((exec_root / "runtime" / cid / "state.json").read_text())["shim_pid"] for cid in ids]
+        deadline = time.monotonic() + 2  # the hand-over to the native monitor follows start's reply
+        while sum(map(is_native, shims)) not in (0, len(shims)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print(f"dockyard: {sum(map(is_native, shims))} of {len(shims)} shims are the native monitor",
+              file=sys.stderr)
         daemon_kb = sum(pss_kb(p) for p in engine)
         return idle, daemon_kb, sum(pss_kb(p) for p in shims), sum(private_kb(p) for p in shims) // len(shims)
     finally:

@@ -48,6 +48,7 @@ class DaemonConfig:
     # --log-driver / --log-opt or daemon.json log-driver / log-opts: containers' default (daemon/logconfig.py)
     log_driver: str = "json-file"
     log_opts: tuple[tuple[str, str], ...] = ()
+    native_monitor: str = "auto"  # --native-monitor: hand running containers to dockyard-monitor (runtime/monitor)
 
     @property
     def pid_file(self) -> Path:
@@ -111,6 +112,8 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
     p.add_argument("--log-opt", action="append", default=[], help="default log driver option KEY=VALUE")
     p.add_argument("--registry-loopback-only", action="store_true",
                    help="never contact a registry that is not on this host (no Docker Hub)")
+    p.add_argument("--native-monitor", choices=("auto", "off"), default="auto",
+                   help="serve running containers from the native monitor when it is built (auto) or never")
     a = p.parse_args(argv)
     exec_root = Path(a.exec_root)
     unix_hosts = [h for h in a.host if not h.startswith("tcp://")]
@@ -125,7 +128,7 @@ def from_args(argv: list[str] | None = None) -> DaemonConfig:
                         no_new_privileges=a.no_new_privileges, seccomp_profile=a.seccomp_profile,
                         init=a.init, init_path=a.init_path,
                         userns_remap=_userns_remap(a),
-                        socket_group=a.group, **_api_args(a), **_network_args(a), **_registry_args(a),
+                        socket_group=a.group, native_monitor=a.native_monitor, **_api_args(a), **_network_args(a), **_registry_args(a),
                         **_log_args(a))
 
 

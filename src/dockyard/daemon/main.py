@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     from dockyard.daemon import wiring
     from dockyard.runtime import Spawner
 
+    from dockyard.runtime import monitor
+
+    monitor.set_mode(cfg.native_monitor)  # before the spawner forks: every shim inherits it
     spawner = Spawner()
     spawner.start()  # before the first thread: see the module docstring
     daemon = None

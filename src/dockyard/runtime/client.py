@@ -35,6 +35,7 @@ from dockyard.runtime import messages as m
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import CgroupManager, cgroup_from_json, open_cgroup
 from dockyard.runtime.cgroups import DEFAULT_ROOT as CGROUP_ROOT
+from dockyard.runtime.monitor.route import native_exec_channel
 from dockyard.runtime.spawner import Spawner
 from dockyard.runtime.validate import validate
 
@@ -231,7 +232,7 @@ class ShimRuntime:
             raise Conflict(f"container {container_id} is not running")
 
     def exec(self, container_id: str, spec: ExecSpec) -> ShimExec:
-        chan = self._connect(container_id)
+        chan = native_exec_channel(self.spawner, self._dir(container_id)) or self._connect(container_id)
         if chan is None:
             raise Conflict(f"container {container_id} is not running")
         req = m.Exec(spec.exec_id, list(spec.args), list(spec.env), spec.cwd, spec.uid, spec.gid,

@@ -31,6 +31,11 @@ Conversations (requests from ShimRuntime on ``shim.sock``):
     Input*   (container stdin, or the exec's on an Exec connection); CloseStdin
     Resize   -> Ok | Failed                   (container's pty, or exec_id's)
     Exec     -> ExecStarted | Failed(exit_code=126/127), then Output* ... Exited
+
+With the native monitor (runtime/monitor), execs are served by an exec helper
+(runtime/exechelper.py) that the spawner forks (``SpawnExec``), or the monitor
+itself; a helper with a pty sends ``ExecConsole`` + the master to the monitor
+(-> Ok) so that ``Resize(exec_id)`` on ``shim.sock`` reaches it.
 """
 
 from __future__ import annotations
@@ -127,6 +132,26 @@ class Spawn:
     type: ClassVar[str] = "spawn"
 
 
+@dataclass(frozen=True, slots=True)
+class SpawnExec:
+    """Daemon -> spawner: fork an exec helper (runtime/exechelper.py) for a container served by
+    the native monitor; the connection it serves rides along as SCM_RIGHTS."""
+
+    state_dir: str
+    bundle: str
+    init_pid: int
+    type: ClassVar[str] = "spawn_exec"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecConsole:
+    """Exec helper -> native monitor: the exec's pty master (SCM_RIGHTS), for Resize(exec_id);
+    the connection stays open while the exec runs."""
+
+    exec_id: str
+    type: ClassVar[str] = "exec_console"
+
+
 # ----------------------------------------------------------------- replies
 
 @dataclass(frozen=True, slots=True)
@@ -210,12 +235,12 @@ class Output:
     type: ClassVar[str] = "output"
 
 
-Message = Union[Attach, Wait, Start, Kill, State, CloseStdin, Resize, Exec, Spawn, Ok, Failed, Created,
-                ExecStarted, StateReply, Exited, Pid, Ready, Console, Input, Output]
+Message = Union[Attach, Wait, Start, Kill, State, CloseStdin, Resize, Exec, Spawn, SpawnExec, ExecConsole, Ok,
+                Failed, Created, ExecStarted, StateReply, Exited, Pid, Ready, Console, Input, Output]
 
 _CONTROL: dict[str, type] = {
-    c.type: c for c in (Attach, Wait, Start, Kill, State, CloseStdin, Resize, Exec, Spawn, Ok, Failed, Created,
-                        ExecStarted, StateReply, Exited, Pid, Ready, Console)
+    c.type: c for c in (Attach, Wait, Start, Kill, State, CloseStdin, Resize, Exec, Spawn, SpawnExec, ExecConsole,
+                        Ok, Failed, Created, ExecStarted, StateReply, Exited, Pid, Ready, Console)
 }
 
 

@@ -25,6 +25,11 @@ The spawner forks us (we setsid; not a child of the daemon).  We:
    write ``exit.json``, tell waiters and attached clients ``Exited``,
    remove ``shim.sock`` and exit.  The cgroup and state dir stay until
    ``ShimRuntime.delete``.
+
+Once the process runs (the channel's EOF after ``Start``), the shim execve's
+into the native monitor (runtime/monitor: same pid, same socket, same
+protocol, a tenth of the memory) when the container's features are all ones
+it implements and nothing is in flight; otherwise steps 4-5 stay here.
 """
 
 from __future__ import annotations
@@ -46,18 +51,18 @@ from dockyard.errors import InvalidArgument
 from dockyard.runtime import messages as m
 from dockyard.runtime import devices_cgroup, seccomp
 from dockyard.runtime import tty as ttys
-from dockyard.runtime.exec import launch_exec
+from dockyard.runtime.execstart import start_exec
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import CgroupManager, CgroupV2, cgroup_from_json
 from dockyard.runtime.jsonlog import JsonLogEncoder
 from dockyard.runtime.logrotate import LogWriter
 from dockyard.runtime.launcher import launch
+from dockyard.runtime.monitor import handover
 from dockyard.runtime.shimcreate import CreateFailed as _CreateFailed, create_in_child
 from dockyard.runtime.sys.linux import LinuxSyscalls, set_child_subreaper
 
 CREATE_TIMEOUT = 60.0
 DRAIN_GRACE = 2.0  # after init's death, how long orphans may hold the output pipes
-EXEC_TIMEOUT = 10.0  # for an exec process to report its pid and exec result
 SINK_HIGH_WATER = 1 << 20  # stop reading a client's input while this much waits for the process
 
 
@@ -167,6 +172,7 @@ class Shim:
         self._bpf: bytes | None = None
         self.execs: dict[str, _Exec] = {}
         self.annotations: dict[str, str] = {}  # the spec's, set by create_in_child
+        self.handover_pending = False  # try to become the native monitor (runtime/monitor/handover.py)
 
     @property
     def cgroup(self) -> CgroupManager:
@@ -334,6 +340,8 @@ class Shim:
                     self._on_client(self.clients[fd])
                 else:
                     self._on_exec_output(fd)
+            if self.handover_pending:  # between requests: nothing half-handled (else: again next round)
+                self.handover_pending = handover.hand_over(self)
         self._finish()
 
     def _sinks(self) -> list[_Sink]:
@@ -452,6 +460,7 @@ class Shim:
         if msg is None:
             self.chan.close()
             self.chan_open = False
+            self.handover_pending = True  # the process runs: the native monitor takes over (_loop)
 
     def _on_output(self, fd: int) -> None:
         try:
@@ -480,82 +489,17 @@ class Shim:
         except (OSError, ValueError, _CreateFailed) as exc:
             client.send(m.Failed(f"cannot read the container's spec: {exc}", step="exec"))
             return
+        run = start_exec(spec, bpf, self.init_pid, self.cgroup, req, [self.listener.fileno()])
+        if isinstance(run, m.Failed):
+            client.send(run)
+            return
         ex = _Exec(req, client)
-        pipes: list[tuple[int, int]] = []
-        if not req.tty:
-            pipes = [os.pipe(), os.pipe()]
-            if req.stdin:
-                pipes.append(os.pipe())
-        stdio = (pipes[2][0] if len(pipes) > 2 else -1,
-                 pipes[0][1] if pipes else -1, pipes[1][1] if pipes else -1)
-        parent, child = socket.socketpair()
-        go_r, go_w = os.pipe()  # "you are in the cgroup": see launch_exec
-        try:
-            middle = launch_exec(LinuxSyscalls(), spec, self.init_pid, self.cgroup, req, stdio, child,
-                                 [self.listener.fileno(), go_w], bpf, go_r)
-        except OSError as exc:
-            for r, w in [*pipes, (go_r, go_w)]:
-                os.close(r)
-                os.close(w)
-            parent.close()
-            child.close()
-            client.send(m.Failed(f"fork: {exc}", step="exec"))
-            return
-        child.close()
-        os.close(go_r)
-        for fd in stdio:
-            if fd >= 0:
-                os.close(fd)
-        if pipes:
-            ex.out = {pipes[0][0]: 1, pipes[1][0]: 2}
-            if req.stdin:
-                ex.stdin = _Sink(pipes[2][1])
-        chan = m.Channel(parent)
-        parent.settimeout(EXEC_TIMEOUT)
-        failure: m.Message | None = None
-        try:
-            while True:
-                msg = chan.recv()
-                if msg is None:
-                    break  # execve closed the CLOEXEC channel: running
-                if isinstance(msg, m.Pid):
-                    ex.pid = msg.pid
-                    try:  # moved in while it runs its steps, then told to go on (launch_exec)
-                        self.cgroup.add_process(msg.pid)
-                        os.write(go_w, b"1")
-                    except OSError as exc:
-                        failure = m.Failed(f"cannot join the container's cgroup: {exc}", step="exec")
-                    os.close(go_w)  # after a failure: EOF, the process exits without running anything
-                    go_w = -1
-                elif isinstance(msg, m.Console) and chan.fds:
-                    ex.master = chan.fds.pop(0)
-                    os.set_blocking(ex.master, False)
-                    ex.out = {ex.master: 1}
-                    if req.stdin:
-                        ex.stdin = _Sink(ex.master, owns_fd=False)
-                elif isinstance(msg, m.Failed):
-                    failure = msg
-        except (OSError, m.ProtocolError) as exc:
-            failure = m.Failed(f"exec did not report: {exc}", step="exec")
-        finally:
-            chan.close()
-            if go_w >= 0:
-                os.close(go_w)
-            _reap(middle)
-        if failure is not None or not ex.pid:
-            self._discard_exec(ex)
-            client.send(failure or m.Failed("exec process did not start", step="exec"))
-            return
+        ex.pid, ex.out, ex.master = run.pid, run.out, run.master
+        if run.stdin_fd >= 0:
+            ex.stdin = _Sink(run.stdin_fd, owns_fd=run.stdin_fd != run.master)
         self.execs[req.exec_id] = ex
         client.exec = ex
         client.send(m.ExecStarted(ex.pid))
-
-    def _discard_exec(self, ex: _Exec) -> None:
-        for fd in ex.out:
-            os.close(fd)
-        ex.out = {}
-        if ex.stdin is not None and ex.stdin.owns_fd:
-            ex.stdin._close_now()
 
     def _on_exec_output(self, fd: int) -> None:
         ex = next((e for e in self.execs.values() if fd in e.out), None)

@@ -33,6 +33,7 @@ from dockyard.runtime.sys.linux import quiet_fork
 
 # Imported here so every shim forked by the helper already has them loaded.
 from dockyard.runtime import shim as _shim  # noqa: F401
+from dockyard.runtime import exechelper as _exechelper
 
 
 class Spawner:
@@ -81,8 +82,9 @@ class Spawner:
                 pass
             self._pid = 0
 
-    def spawn(self, request: m.Spawn, report_fd: int) -> None:
-        """Ask the helper to launch a shim; ``report_fd`` is handed to the shim for its create result."""
+    def spawn(self, request: m.Spawn | m.SpawnExec, report_fd: int) -> None:
+        """Ask the helper to launch a shim; ``report_fd`` is handed to the shim for its create result
+        (with ``SpawnExec``: an exec helper, and the connection it serves)."""
         with self._lock:
             if self._sock is None:
                 raise RuntimeError("spawner is not running")
@@ -120,7 +122,7 @@ def _serve(sock: socket.socket) -> None:
             return
         carried += fds
         for msg in decoder.feed(data):
-            if not isinstance(msg, m.Spawn) or not carried:
+            if not isinstance(msg, (m.Spawn, m.SpawnExec)) or not carried:
                 for fd in carried:
                     os.close(fd)
                 carried.clear()
@@ -128,7 +130,10 @@ def _serve(sock: socket.socket) -> None:
                 continue
             report_fd = carried.pop(0)
             try:
-                _fork_shim(msg, report_fd, sock.fileno())
+                if isinstance(msg, m.SpawnExec):  # an exec helper (native monitor): report_fd is its connection
+                    _fork_exec_helper(msg, report_fd, sock.fileno())
+                else:
+                    _fork_shim(msg, report_fd, sock.fileno())
                 reply: m.Message = m.Ok()
             except OSError as exc:
                 reply = m.Failed(str(exc), step="spawn")
@@ -149,6 +154,24 @@ def _fork_shim(req: m.Spawn, report_fd: int, helper_fd: int) -> None:
             os.close(helper_fd)
             report = socket.socket(fileno=report_fd)
             code = _shim.main(req, report, [])
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+
+
+def _fork_exec_helper(req: m.SpawnExec, conn_fd: int, helper_fd: int) -> None:
+    """runtime/exechelper.py in a fork of ours (modules loaded: no interpreter start per exec)."""
+    gc.freeze()
+    if quiet_fork() == 0:
+        code = 1
+        try:
+            os.setsid()
+            for sig in (signal.SIGINT, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            gc.enable()
+            os.close(helper_fd)
+            code = _exechelper.run_spawned(req, conn_fd)
         except BaseException:
             traceback.print_exc()
         finally:
