@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .conftest import cgroup_dirs
+
 # Debian's docker.io + containerd; the docker CLI on PATH may be newer (it only talks the API).
 DOCKERD, CONTAINERD = "/usr/sbin/dockerd", "/usr/bin/containerd"
 SKIP_REASON = "Debian docker.io not installed: ./setup.sh --with-tests installs it"
@@ -171,17 +173,6 @@ def _procs_naming(root: Path) -> list[str]:
     return found
 
 
-def _cgroup_dirs(name: str) -> list[Path]:
-    found = []
-    for dirpath, dirnames, _ in os.walk("/sys/fs/cgroup"):
-        if name in dirnames:
-            found.append(Path(dirpath) / name)
-            dirnames.remove(name)
-        if dirpath.count("/") > 10:
-            dirnames.clear()
-    return found
-
-
 def _remove_cgroup(top: Path) -> None:
     for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count("/")):  # leaves first
         try:
@@ -194,7 +185,7 @@ def leftovers(ref: RefDocker) -> list[str]:
     assert ref.base is not None
     return ([f"process {p}" for p in _procs_naming(ref.base)]
             + [f"mount {m}" for m in _mounts_under(ref.base)]
-            + [f"cgroup {c}" for c in _cgroup_dirs(ref.cgroup_parent)])
+            + [f"cgroup {c}" for c in cgroup_dirs(ref.cgroup_parent)])
 
 
 def stop(ref: RefDocker) -> list[str]:
@@ -224,7 +215,7 @@ def stop(ref: RefDocker) -> list[str]:
     libc = ctypes.CDLL(None, use_errno=True)
     for point in sorted(_mounts_under(ref.base), key=len, reverse=True):
         libc.umount2(point.encode(), MNT_DETACH)
-    for top in _cgroup_dirs(ref.cgroup_parent):
+    for top in cgroup_dirs(ref.cgroup_parent):
         _remove_cgroup(top)
     left = leftovers(ref)
     if not left:
