@@ -183,6 +183,10 @@ def _layers(content: ContentStore, snapshotter: Snapshotter, fetcher: Fetcher, l
             cancel.set()
             pool.shutdown(wait=True, cancel_futures=True)  # queued downloads never start
             extractor.shutdown(wait=True, cancel_futures=True)
+            # Workers append as they finish: a child may be listed before its parent
+            # (its worker saw the parent committed before that worker appended it).
+            # The caller's rollback removes children first, so restore chain order.
+            committed.sort(key=chains.index)
             raise
         finally:
             for fut in extracts.values():  # scratch snapshots left uncommitted by a failure
@@ -203,7 +207,7 @@ def _extract(content: ContentStore, snapshotter: Snapshotter, layer: oci.Descrip
     sink(Progress("Extracting", id=sid, current=0, total=layer.size))
     key = ""
     if not parent or has_snapshot(snapshotter, parent):
-        # ``committed`` stays parents-first: the parent was committed before this.
+        # appended when done: the order across workers is restored on failure (see _layers)
         if unpack_one(content, snapshotter, layer.digest, diff_id, chain, parent):
             committed.append(chain)
     else:
