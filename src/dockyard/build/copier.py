@@ -20,6 +20,7 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from dockyard.core import pathwalk
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.image import tarwriter as tw
 from dockyard.image.diff import entry_of
@@ -50,26 +51,13 @@ def dest_parts(dest: str, workdir: str) -> tuple[tuple[str, ...], bool]:
 
 def scoped(root: str, rel: str) -> str:
     """``rel`` under ``root`` with symlinks resolved inside ``root`` (a link to /etc means root/etc)."""
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    done: list[str] = []
-    hops = 0
-    while parts:
-        p = parts.pop(0)
-        if p == "..":
-            if done:
-                done.pop()
-            continue
-        path = os.path.join(root, *done, p)
-        if os.path.islink(path):
-            hops += 1
-            if hops > 40:
-                raise InvalidArgument(f"too many levels of symbolic links: {rel}")
-            target = os.readlink(path)
-            if target.startswith("/"):
-                done = []
-            parts = [t for t in target.split("/") if t not in ("", ".")] + parts
-            continue
-        done.append(p)
+    def lookup(parts: Sequence[str]) -> str | None:  # a missing name is a plain one: lstat reports it
+        path = os.path.join(root, *parts)
+        return os.readlink(path) if os.path.islink(path) else None
+
+    done = pathwalk.walk(rel, lookup)
+    if done is None:
+        raise InvalidArgument(f"too many levels of symbolic links: {rel}")
     return os.path.join(root, *done)
 
 

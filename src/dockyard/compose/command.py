@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--env-file", action="append", default=[])
     p.add_argument("--profile", action="append", default=None)
     p.add_argument("--ansi", default="auto")
+    # Docker Compose's default is -1 (unlimited); None here tells "not given" so COMPOSE_PARALLEL_LIMIT can apply.
+    p.add_argument("--parallel", type=int, default=None, help="Control max parallelism, -1 for unlimited")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     up = sub.add_parser("up")
     up.add_argument("-d", "--detach", action="store_true")
@@ -44,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--no-deps", action="store_true")
     up.add_argument("--no-start", action="store_true")
     up.add_argument("--wait", action="store_true")
+    up.add_argument("--wait-timeout", type=int, default=0)
+    # Same as the top-level --parallel (Docker Compose v2 only has that one); the top-level flag wins.
+    up.add_argument("--parallel", dest="up_parallel", type=int, default=None)
     up.add_argument("--remove-orphans", action="store_true")
     up.add_argument("--scale", action="append", default=[])
     up.add_argument("--pull", default="missing")
@@ -145,6 +150,10 @@ def client_tls(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     from . import verbs
     from .loader import load
+    from .scheduler import parallel_limit
+
+    flag = args.parallel if args.parallel is not None else getattr(args, "up_parallel", None)
+    args.parallel_limit = parallel_limit(flag, os.environ)
 
     wanted = list(getattr(args, "services", None) or [])
     if getattr(args, "service", None):

@@ -20,15 +20,18 @@ from dockyard.errors import Conflict, EngineError, NotFound
 from .health import DependencyFailed, wait_condition
 from .loader import Project
 from .planner import Plan, dependency_order, deps_of, plan
-from .scheduler import run_graph
+from .scheduler import pool_size, run_graph
 from .secrets import copy_in, plan as secrets_plan
+from .waitall import COMPLETED, Target, service_conditions, wait_all
 from .translate import (NETWORK, PROJECT, SERVICE, VERSION, VOLUME, COMPOSE_VERSION, ONEOFF, container_name,
                         create_body, endpoint, image_name, network_names)
 
 
 class Executor:
-    def __init__(self, api: APIClient, project: Project, out: Callable[[str], None] | None = None) -> None:
+    def __init__(self, api: APIClient, project: Project, out: Callable[[str], None] | None = None, *,
+                 parallel: int | None = None) -> None:
         self.api, self.project = api, project
+        self.parallel = parallel  # --parallel / COMPOSE_PARALLEL_LIMIT; None: unlimited
         raw = out or (lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush()))
         lock = threading.Lock()  # services start in parallel: one line at a time
 
@@ -41,7 +44,7 @@ class Executor:
     def clone(self) -> Executor:
         """The same project on a connection of its own (``APIClient`` keeps one connection: one per thread)."""
         return Executor(APIClient(self.api.host, tls=getattr(self.api.transport, "_tls", None)), self.project,
-                        self.out)
+                        self.out, parallel=self.parallel)
 
     @property
     def name(self) -> str:
@@ -194,7 +197,7 @@ class Executor:
                 worker.api.close()
 
         deps = {s: deps_of(self.project.services[s]) for s in p.order}
-        run_graph(p.order, deps, work)
+        run_graph(p.order, deps, work, max_workers=self.parallel)
 
     def apply_service(self, p: Plan, service: str, *, start: bool = True, timeout: int | None = None) -> None:
         services = self.project.services
@@ -252,7 +255,7 @@ class Executor:
     def up(self, services: list[str] | None = None, *, no_deps: bool = False, build: bool = False,
            force_recreate: bool = False, no_recreate: bool = False, scale: dict[str, int] | None = None,
            remove_orphans: bool = False, no_start: bool = False, wait: bool = False,
-           timeout: int | None = None, pull: str = "missing") -> Plan:
+           timeout: int | None = None, pull: str = "missing", wait_timeout: int = 0) -> Plan:
         order = dependency_order(self.project.services, services or None, not no_deps)
         ids = self.ensure_images(order, build=build, pull=pull)
         self.ensure_networks(order)
@@ -269,14 +272,34 @@ class Executor:
                          "--remove-orphans flag to clean it up.")
         self.apply(p, start=not no_start, timeout=timeout)
         if wait:
-            for s in p.order:
-                hc = self.project.services[s].get("healthcheck")
-                for c in self.containers(services=[s]):
-                    label = c["Names"][0].lstrip("/")
-                    cond = "service_healthy" if hc and not hc.get("disable") else "running"
-                    wait_condition(self.api, c["Id"], label, cond, hc)
-                    self.out(f" Container {label}  " + ("Healthy" if cond == "service_healthy" else "Running"))
+            self.wait_services(p.order, timeout=wait_timeout)
         return p
+
+    def wait_services(self, services: list[str], *, timeout: int = 0) -> None:
+        """``up --wait``: all services' containers at once, each until running/healthy (or completed)."""
+        conds = service_conditions(self.project.services)
+        targets = [Target(c["Names"][0].lstrip("/"), c["Id"], s, conds[s])
+                   for s in services for c in self.containers(services=[s])]
+        wait_all(targets, self._wait_one, self.out, timeout=timeout)
+
+    def _wait_one(self, t: Target, deadline: float | None, stop: threading.Event) -> str:
+        worker = self.clone()  # one connection per waiting thread
+        try:
+            hc = self.project.services[t.service].get("healthcheck")
+            if t.cond == COMPLETED:
+                wait_condition(worker.api, t.cid, t.label, COMPLETED, hc, deadline=deadline, stop=stop)
+                return "Exited"
+            # Healthy when the container has a healthcheck (the service's or its image's), else running.
+            test: list[str] = list(((worker.api.inspect_container(t.cid).get("Config") or {})
+                                    .get("Healthcheck") or {}).get("Test") or [])
+            has = bool(test) and test[0] != "NONE"
+            if has and (not hc or hc.get("disable")):
+                hc = {"test": test}
+            cond = "service_healthy" if has else "running"
+            wait_condition(worker.api, t.cid, t.label, cond, hc, deadline=deadline, stop=stop)
+            return "Healthy"
+        finally:
+            worker.api.close()
 
     def down(self, *, volumes: bool = False, remove_orphans: bool = False, rmi: str = "",
              timeout: int | None = None) -> None:
@@ -291,7 +314,7 @@ class Executor:
         # Stops run in parallel, as Docker Compose's do: each may wait out its grace period.
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(8, len(rows) or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=pool_size(self.parallel, len(rows))) as pool:
             for fut in [pool.submit(self._own_client_remove, r, timeout) for r in rows]:
                 fut.result()
         for key, net in (self.project.model.get("networks") or {}).items():

@@ -9,6 +9,7 @@ health gating still holds.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -23,6 +24,14 @@ START_DEADLINE = 120.0
 
 class DependencyFailed(EngineError):
     """A dependency did not reach its condition."""
+
+
+class WaitTimedOut(DependencyFailed):
+    """The caller's deadline (``up --wait-timeout``) passed before the condition was reached."""
+
+
+class WaitCancelled(EngineError):
+    """The caller stopped the wait (another wait failed first)."""
 
 
 def probe_command(test: list[str]) -> list[str] | None:
@@ -57,11 +66,36 @@ def _seconds(hc: dict[str, Any], key: str, default: float) -> float:
     return duration_ns(hc[key]) / 1e9 if hc.get(key) is not None else default
 
 
-def wait_condition(api: APIClient, cid: str, label: str, cond: str, hc: dict[str, Any] | None) -> None:
-    if cond == "service_completed_successfully":
+def _completed(api: APIClient, cid: str, label: str, deadline: float | None,
+               stop: threading.Event | None) -> None:
+    if deadline is None and stop is None:
         code = int(api.wait_result(cid).get("StatusCode", -1))
-        if code != 0:
-            raise DependencyFailed(f"service {label} didn't complete successfully: exit {code}")
+    else:  # bounded: poll rather than block in /wait
+        while True:
+            state = api.inspect_container(cid)["State"]
+            if state.get("Status") in ("exited", "dead"):
+                code = int(state.get("ExitCode", -1))
+                break
+            _pause(deadline, stop, label)
+    if code != 0:
+        raise DependencyFailed(f"service {label} didn't complete successfully: exit {code}")
+
+
+def _pause(deadline: float | None, stop: threading.Event | None, label: str) -> None:
+    """One poll interval, or the end of the wait: ``stop`` set, or ``deadline`` (monotonic) passed."""
+    if stop is not None and stop.wait(POLL):
+        raise WaitCancelled(f"wait for {label} cancelled")
+    if stop is None:
+        time.sleep(POLL)
+    if deadline is not None and time.monotonic() >= deadline:
+        raise WaitTimedOut(f"timeout waiting for {label}")
+
+
+def wait_condition(api: APIClient, cid: str, label: str, cond: str, hc: dict[str, Any] | None, *,
+                   deadline: float | None = None, stop: threading.Event | None = None) -> None:
+    """Block until container ``cid`` reaches ``cond``; ``deadline`` (monotonic) and ``stop`` bound the wait."""
+    if cond == "service_completed_successfully":
+        _completed(api, cid, label, deadline, stop)
         return
     hc = hc or {}
     cmd = probe_command(list(hc.get("test") or [])) if not hc.get("disable") else None
@@ -99,6 +133,7 @@ def wait_condition(api: APIClient, cid: str, label: str, cond: str, hc: dict[str
                 next_probe = time.monotonic() + interval
         if cond not in ("running", "service_healthy"):
             raise InvalidArgument(f"unknown condition {cond!r}")
-        if time.monotonic() - started > max(START_DEADLINE, retries * interval + start_period + 30):
+        if deadline is None and time.monotonic() - started > max(START_DEADLINE,
+                                                                 retries * interval + start_period + 30):
             raise DependencyFailed(f"dependency failed to start: container {label} did not become {cond}")
-        time.sleep(POLL)
+        _pause(deadline, stop, label)

@@ -60,7 +60,10 @@ def apply(doc: dict[str, Any], base: str, env: Mapping[str, str], chain: list[st
                 raise NotFound(f"include: open {f}: no such file or directory")
         pdir = os.path.normpath(os.path.join(base, str(entry.get("project_directory") or os.path.dirname(files[0]))))
         defaults: dict[str, str] = {}
-        env_files = [os.path.normpath(os.path.join(base, e)) for e in _listed(entry["env_file"])] \
+        # Interpolation only (compose-spec include.md): these values never reach a service's environment.
+        # "/dev/null" opts out of the default .env, as in compose-go.
+        env_files = [os.path.normpath(os.path.join(base, e)) for e in _listed(entry["env_file"])
+                     if e != "/dev/null"] \
             if entry.get("env_file") else [p for p in [os.path.join(pdir, ".env")] if os.path.exists(p)]
         for ef in env_files:
             try:

@@ -55,12 +55,15 @@ def _scale(args: argparse.Namespace) -> dict[str, int]:
 
 
 def up_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
-    ex = Executor(api, project)
+    from .waitall import check_timeout
+
+    wait_timeout = check_timeout(getattr(args, "wait_timeout", 0))
+    ex = Executor(api, project, parallel=getattr(args, "parallel_limit", None))
     ex.up(args.services or None, no_deps=args.no_deps, build=args.build and not args.no_build,
           force_recreate=args.force_recreate, no_recreate=args.no_recreate, scale=_scale(args),
           remove_orphans=args.remove_orphans, no_start=args.no_start, wait=args.wait, timeout=args.timeout,
-          pull=args.pull)
-    if args.detach or args.no_start:
+          pull=args.pull, wait_timeout=wait_timeout)
+    if args.detach or args.no_start or args.wait:  # --wait implies detached mode
         return 0
     rows = ex.containers(services=args.services or None)
     try:
@@ -76,8 +79,8 @@ def up_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
 
 
 def down_(api: APIClient, project: Project, args: argparse.Namespace) -> int:
-    Executor(api, project).down(volumes=args.volumes, remove_orphans=args.remove_orphans, rmi=args.rmi,
-                                timeout=args.timeout)
+    Executor(api, project, parallel=getattr(args, "parallel_limit", None)).down(
+        volumes=args.volumes, remove_orphans=args.remove_orphans, rmi=args.rmi, timeout=args.timeout)
     return 0
 
 

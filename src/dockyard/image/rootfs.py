@@ -18,7 +18,9 @@ import os
 import stat
 from typing import Sequence
 
-MAX_SYMLINKS = 40  # as the kernel's path walk
+from dockyard.core import pathwalk
+
+MAX_SYMLINKS = pathwalk.MAX_SYMLINKS  # as the kernel's path walk
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -89,31 +91,13 @@ def _walk(layers: Sequence[str], path: str, *, keep_missing: bool) -> list[str] 
     kept as written (a link past the limit then counts as a plain name) for
     ``resolve_prefix``.
     """
-    todo = [c for c in path.split("/") if c not in ("", ".")]
-    done: list[str] = []
-    hops = 0
-    while todo:
-        comp = todo.pop(0)
-        if comp == "..":
-            if done:
-                done.pop()
-            continue
-        hit = _lookup(layers, done + [comp])
+    def lookup(parts: Sequence[str]) -> str | None | pathwalk.Missing:
+        hit = _lookup(layers, list(parts))
         if hit is None:
-            return done + [comp] + [c for c in todo if c != ".."] if keep_missing else None
-        layer, st = hit
-        if stat.S_ISLNK(st.st_mode):
-            if hops < MAX_SYMLINKS:
-                hops += 1
-                target = os.readlink(os.path.join(layer, *done, comp))
-                if target.startswith("/"):
-                    done = []
-                todo = [c for c in target.split("/") if c not in ("", ".")] + todo
-                continue
-            if not keep_missing:
-                return None
-        done.append(comp)
-    return done
+            return pathwalk.MISSING
+        return os.readlink(os.path.join(hit[0], *parts)) if stat.S_ISLNK(hit[1].st_mode) else None
+
+    return pathwalk.walk(path, lookup, keep_missing=keep_missing, too_many="plain" if keep_missing else "fail")
 
 
 def _read_nofollow(layer: str, parts: list[str], max_size: int) -> bytes | None:

@@ -32,14 +32,16 @@ def mon_daemon(tmp_path_factory: pytest.TempPathFactory, seed_tar: Path):
     binary = monitor.build(tmp_path_factory.mktemp("monbin") / "dockyard-monitor")
     saved = dict(conftest.ENV)
     conftest.ENV[monitor.ENV_PATH] = str(binary)
-    d = start_daemon(tmp_path_factory.mktemp("mond"))
+    try:  # only this daemon sees the private build: daemons started later in the module must not
+        d = start_daemon(tmp_path_factory.mktemp("mond"))
+    finally:
+        conftest.ENV.clear()
+        conftest.ENV.update(saved)
     try:
         d.cli("load", "-i", str(seed_tar), check=True)
         yield d
     finally:
         stop_daemon(d)
-        conftest.ENV.clear()
-        conftest.ENV.update(saved)
 
 
 WAIT_GO = "while [ ! -e /go ]; do sleep 0.02; done"  # the test says when (no race with the hand-over)

@@ -123,3 +123,40 @@ def test_include_errors(tmp_path):
     _w(tmp_path / "compose.yaml", "include: [{paht: c.yaml}]\nservices:\n  main: {image: x}\n")
     with pytest.raises(ComposeInvalid, match=r"include\[0\] must be a path"):
         _load(tmp_path)
+
+
+def test_include_env_file_feeds_interpolation_only(tmp_path):
+    # compose-spec include.md: an include's env_file defines "default values when interpolating variables"
+    # in the included file; it is not a service env_file, so its variables never reach containers.
+    _w(tmp_path / "sub" / "vars.env", "TAG=9\nSECRET_ONLY_IN_FILE=s3cret\nFROM_FILE=file\nBARE=from-include-file\n")
+    _w(tmp_path / "sub" / ".env", "TAG=default-env-file-not-read\n")
+    _w(tmp_path / "sub" / "svc.yaml", """
+services:
+  svc:
+    image: busybox:${TAG}
+    environment:
+      INTERPOLATED: "${FROM_FILE}"
+      BARE:
+""")
+    _w(tmp_path / "nodefault" / ".env", "TAG=from-dotenv\n")
+    _w(tmp_path / "nodefault" / "other.yaml", "services:\n  other:\n    image: busybox:${TAG:-none}\n")
+    _w(tmp_path / "compose.yaml", """
+include:
+  - path: sub/svc.yaml
+    env_file: sub/vars.env
+  - path: nodefault/other.yaml
+    env_file: /dev/null
+services:
+  main: {image: busybox}
+""")
+    p = _load(tmp_path, environ={"BARE": "from-shell"})
+    svc = p.services["svc"]
+    assert svc["image"] == "busybox:9"                            # env_file replaces the default .env
+    assert svc["environment"] == {"INTERPOLATED": "file", "BARE": "from-shell"}
+    assert "env_file" not in svc
+    assert p.services["other"]["image"] == "busybox:none"         # /dev/null: no .env at all
+    assert all("SECRET_ONLY_IN_FILE" not in (s.get("environment") or {}) for s in p.services.values())
+    assert "SECRET_ONLY_IN_FILE" not in p.env                     # nor the project's environment
+    # A bare variable resolves from the project's environment, never from the include's env_file.
+    p = _load(tmp_path, environ={})
+    assert p.services["svc"]["environment"].get("BARE") in (None, "")

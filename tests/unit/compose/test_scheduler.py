@@ -60,3 +60,50 @@ def test_bounded_concurrency():
 
     run_graph([str(i) for i in range(10)], {}, work, max_workers=3)
     assert peak <= 3
+
+
+def test_unlimited_by_default():
+    # Docker Compose's default parallelism is unlimited (-1): ten independent jobs all run at once.
+    barrier = threading.Barrier(10, timeout=10)
+    run_graph([str(i) for i in range(10)], {}, lambda n: barrier.wait())
+
+
+def test_parallel_one_is_serial():
+    active, peak = 0, 0
+    lock = threading.Lock()
+
+    def work(n: str) -> None:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        threading.Event().wait(0.005)
+        with lock:
+            active -= 1
+
+    run_graph(["a", "b", "c", "d"], {}, work, max_workers=1)
+    assert peak == 1
+
+
+def test_parallel_limit_resolution():
+    from dockyard.compose.scheduler import parallel_limit
+    from dockyard.errors import InvalidArgument
+
+    assert parallel_limit(None, {}) is None                                     # default: unlimited
+    assert parallel_limit(-1, {}) is None and parallel_limit(0, {}) is None
+    assert parallel_limit(None, {"COMPOSE_PARALLEL_LIMIT": "3"}) == 3
+    assert parallel_limit(2, {"COMPOSE_PARALLEL_LIMIT": "3"}) == 2              # --parallel wins over the env
+    assert parallel_limit(-1, {"COMPOSE_PARALLEL_LIMIT": "3"}) is None          # ... even when it says unlimited
+    assert parallel_limit(None, {"COMPOSE_PARALLEL_LIMIT": "-1"}) is None
+    with pytest.raises(InvalidArgument, match=r'^COMPOSE_PARALLEL_LIMIT must be an integer \(found: "x"\)$'):
+        parallel_limit(None, {"COMPOSE_PARALLEL_LIMIT": "x"})
+    assert parallel_limit(2, {"COMPOSE_PARALLEL_LIMIT": "x"}) == 2              # not read when the flag is set
+
+
+def test_parallel_flags_parse():
+    from dockyard.compose.command import _parser
+
+    a = _parser().parse_args(["--parallel", "2", "up", "-d", "--wait", "--wait-timeout", "30"])
+    assert (a.parallel, a.up_parallel, a.wait, a.wait_timeout) == (2, None, True, 30)
+    a = _parser().parse_args(["up", "--parallel", "1", "web"])
+    assert (a.parallel, a.up_parallel, a.services) == (None, 1, ["web"])

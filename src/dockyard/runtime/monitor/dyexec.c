@@ -83,12 +83,13 @@ int delegate_exec(int i) {
     return 1;
 }
 
-/* ExecConsole: client i becomes the registration of exec_id's pty master (received with it). */
-void register_console(int i, const struct msg *m) {
+/* ExecConsole: client i becomes the registration of exec_id's pty master (received with it);
+ * 1 when it did (the client is gone from M.clients), 0 when refused (the client stays). */
+int register_console(int i, const struct msg *m) {
     struct client *c = &M.clients[i];
     if (c->passed < 0 || !m->exec_id[0]) {
         reply_failed(c->fd, "exec_console without a terminal", "protocol");
-        return;
+        return 0;
     }
     M.helpers = realloc(M.helpers, sizeof *M.helpers * (size_t)(M.nhelpers + 1));
     if (!M.helpers)
@@ -98,4 +99,5 @@ void register_console(int i, const struct msg *m) {
     reply_ok(c->fd);
     buf_free(&c->in);
     M.clients[i] = M.clients[--M.nclients]; /* not closed: the helper holds it open while it runs */
+    return 1;
 }

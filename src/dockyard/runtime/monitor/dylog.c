@@ -302,6 +302,8 @@ int selftest_encode(void) {
         for (int i = 0; i < 8; i++)
             ns = (ns << 8) | h[2 + i];
         uint32_t len = ((uint32_t)h[10] << 24) | ((uint32_t)h[11] << 16) | ((uint32_t)h[12] << 8) | h[13];
+        if (h[1] < 1 || h[1] > 2) /* enc.split[stream]: 1 or 2 */
+            return 2;
         char *data = malloc(len ? len : 1);
         if (!data || (len && read_full(0, data, len) < 0))
             return 2;

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,6 +149,8 @@ static int handle(int i, const struct msg *m) {
         }
         if (master < 0)
             reply_failed(fd, "no terminal to resize", "resize");
+        else if (m->rows < 0 || m->rows > 65535 || m->cols < 0 || m->cols > 65535) /* struct winsize: u16 */
+            os_error(err, sizeof err, EINVAL), reply_failed(fd, err, "resize");
         else if (set_winsize(master, m->rows, m->cols) < 0)
             os_error(err, sizeof err, errno), reply_failed(fd, err, "resize");
         else
@@ -160,6 +163,8 @@ static int handle(int i, const struct msg *m) {
     } else if (!strcmp(m->type, "kill")) {
         if (M.exited)
             reply_failed(fd, "container is not running", "kill");
+        else if (m->sig < INT_MIN || m->sig > INT_MAX) /* (int) would wrap: 2**32+9 is not SIGKILL */
+            reply_failed(fd, "signal number out of range", "kill");
         else if (kill(M.init_pid, (int)m->sig) < 0)
             os_error(err, sizeof err, errno), reply_failed(fd, err, "kill");
         else
@@ -212,16 +217,17 @@ static void on_client(int i) {
         return;
     }
     buf_add(&c->in, data, (size_t)n);
-    while (c->in.len >= 5) {
-        unsigned char *h = (unsigned char *)c->in.p;
+    size_t off = 0; /* frames before off are handled: consumed once, not one memmove per frame */
+    while (c->in.len - off >= 5) {
+        unsigned char *h = (unsigned char *)c->in.p + off;
         size_t len = ((size_t)h[1] << 24) | ((size_t)h[2] << 16) | ((size_t)h[3] << 8) | h[4];
         if (h[0] < 1 || h[0] > 4 || len > MAX_FRAME) {
             drop_client(i);
             return;
         }
-        if (c->in.len < 5 + len)
+        if (c->in.len - off < 5 + len)
             break;
-        char *payload = c->in.p + 5;
+        char *payload = (char *)h + 5;
         if (h[0] == 4) {
             if (M.in_fd >= 0 && !M.in_closing) {
                 buf_add(&M.in_buf, payload, len);
@@ -236,18 +242,20 @@ static void on_client(int i) {
                 return;
             }
             if (handle(i, &m) < 0) {
+                buf_consume(&c->in, off); /* both read the frame at the head of c->in */
+                off = 0;
                 if (!strcmp(m.type, "exec_console")) {
-                    register_console(i, &m);
-                    return;
-                }
-                if (delegate_exec(i)) {
+                    if (register_console(i, &m))
+                        return;
+                } else if (delegate_exec(i)) {
                     drop_client(i); /* the helper has the connection and every byte read after Exec */
                     return;
                 }
             }
         }
-        buf_consume(&c->in, 5 + len);
+        off += 5 + len;
     }
+    buf_consume(&c->in, off);
 }
 
 static void on_accept(void) {

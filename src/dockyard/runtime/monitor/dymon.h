@@ -106,7 +106,7 @@ void sink_flush(void);
 void helper_drop(int i);
 int helper_read(struct helper *h);
 int delegate_exec(int i);
-void register_console(int i, const struct msg *m);
+int register_console(int i, const struct msg *m);
 
 /* dyexit.c: reaping, exit.json, the end */
 void reap(void);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,13 +100,22 @@ static const char *skip_ws(const char *p, const char *e) {
     return p;
 }
 
-/* Parses a JSON string at p into dst (ASCII kept, \uXXXX above 0x7f as '?'); NULL on error. */
+static int hexval(char h) {
+    return h >= '0' && h <= '9' ? h - '0' : (h | 32) >= 'a' && (h | 32) <= 'f' ? (h | 32) - 'a' + 10 : -1;
+}
+
+/* Parses a JSON string at p into dst (ASCII kept; \u0000 and \uXXXX above 0x7f as '?', so no
+ * NUL cuts a name short); NULL on error: bad escape, raw control character (json.loads
+ * refuses them too), unterminated, or longer than dst holds (never truncated: a cut
+ * exec_id could name another exec). */
 static const char *parse_str(const char *p, const char *e, char *dst, size_t cap) {
     size_t n = 0;
     if (p >= e || *p != '"')
         return NULL;
     for (p++; p < e && *p != '"'; p++) {
         char c = *p;
+        if ((unsigned char)c < 0x20)
+            return NULL;
         if (c == '\\') {
             if (++p >= e)
                 return NULL;
@@ -115,29 +125,51 @@ static const char *parse_str(const char *p, const char *e, char *dst, size_t cap
             case 'r': c = '\r'; break;
             case 'b': c = '\b'; break;
             case 'f': c = '\f'; break;
+            case '"': case '\\': case '/': c = *p; break;
             case 'u': {
                 if (e - p < 5)
                     return NULL;
                 unsigned v = 0;
                 for (int i = 1; i <= 4; i++) {
-                    char h = p[i];
-                    v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : (h | 32) - 'a' + 10);
+                    int h = hexval(p[i]);
+                    if (h < 0)
+                        return NULL;
+                    v = v * 16 + (unsigned)h;
                 }
                 p += 4;
-                c = v < 0x80 ? (char)v : '?';
+                c = v > 0 && v < 0x80 ? (char)v : '?';
                 break;
             }
-            default: c = *p;
+            default: return NULL;
             }
         }
-        if (dst && n + 1 < cap)
+        if (dst) {
+            if (n + 1 >= cap)
+                return NULL;
             dst[n++] = c;
+        }
     }
     if (p >= e)
         return NULL;
     if (dst)
         dst[n] = 0;
     return p + 1;
+}
+
+/* Parses a JSON integer at p (no fraction or exponent: the fields are ints) without reading
+ * past e (the payload is not NUL-terminated); beyond long long it saturates. NULL on error. */
+static const char *parse_int(const char *p, const char *e, long long *out) {
+    int neg = p < e && *p == '-';
+    unsigned long long v = 0, lim = neg ? (unsigned long long)LLONG_MAX + 1 : LLONG_MAX;
+    const char *d = p + neg;
+    if (d >= e || *d < '0' || *d > '9')
+        return NULL;
+    for (p = d; p < e && *p >= '0' && *p <= '9'; p++)
+        v = v > (lim - (unsigned long long)(*p - '0')) / 10 ? lim : v * 10 + (unsigned long long)(*p - '0');
+    if (p < e && (*p == '.' || *p == 'e' || *p == 'E'))
+        return NULL;
+    *out = neg ? (v == lim ? LLONG_MIN : -(long long)v) : (long long)v;
+    return p;
 }
 
 /* Skips an array or object (strings inside may hold brackets); NULL when unterminated. */
@@ -168,7 +200,7 @@ int parse_msg(const char *p, size_t len, struct msg *m) {
         return -1;
     p = skip_ws(p, e);
     if (p < e && *p == '}')
-        return m->type[0] ? 0 : -1;
+        return -1; /* {}: no type */
     for (;;) {
         p = parse_str(skip_ws(p, e), e, key, sizeof key);
         if (!p)
@@ -186,11 +218,10 @@ int parse_msg(const char *p, size_t len, struct msg *m) {
             if (!p)
                 return -1;
         } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-            char *end;
-            long long v = strtoll(p, &end, 10);
-            if (end == p || end > e)
+            long long v;
+            p = parse_int(p, e, &v);
+            if (!p)
                 return -1;
-            p = end;
             if (!strcmp(key, "signal")) m->sig = v, m->has_sig = 1;
             else if (!strcmp(key, "rows")) m->rows = v, m->has_rows = 1;
             else if (!strcmp(key, "cols")) m->cols = v, m->has_cols = 1;
@@ -211,7 +242,7 @@ int parse_msg(const char *p, size_t len, struct msg *m) {
             continue;
         }
         if (p < e && *p == '}')
-            return m->type[0] ? 0 : -1;
+            return skip_ws(p + 1, e) == e && m->type[0] ? 0 : -1; /* json.loads: no extra data */
         return -1;
     }
 }
