@@ -26,15 +26,16 @@ import socket
 import sys
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.core.runtime import ExitStatus
 from dockyard.errors import InvalidArgument
-from dockyard.oci.runtime import from_json
+from dockyard.oci.runtime import Spec, from_json
 from dockyard.runtime import messages as m
 from dockyard.runtime import seccomp, state as st
 from dockyard.runtime import tty as ttys
-from dockyard.runtime.cgroups import cgroup_from_json
+from dockyard.runtime.cgroups import CgroupManager, cgroup_from_json
 from dockyard.runtime.execstart import Running, start_exec
 from dockyard.runtime.shim import _Sink
 from dockyard.runtime.sys.linux import set_child_subreaper
@@ -42,8 +43,29 @@ from dockyard.runtime.sys.linux import set_child_subreaper
 REGISTER_TIMEOUT = 5.0
 
 
-def serve(conn: socket.socket, early: bytes, state_dir: Path, bundle: Path, init_pid: int) -> int:
-    """Read the Exec request (``early`` bytes first), run it, serve the connection; the exit code."""
+@dataclass(frozen=True, slots=True)
+class ExecContext:
+    """What every exec of one container needs from its files: the spawner keeps these per
+    container (spawner.ContextCache), so its helpers need not parse them again."""
+
+    spec: Spec
+    cgroup: CgroupManager
+    bpf: bytes | None
+
+
+def load_context(bundle: Path, state_dir: Path) -> ExecContext:
+    """Raises OSError, ValueError or InvalidArgument (an unreadable or invalid spec)."""
+    spec = from_json(json.loads((bundle / "config.json").read_text()))
+    cgroup = cgroup_from_json(json.loads((state_dir / "cgroup.json").read_text()))
+    profile = spec.linux.seccomp  # compiled at create: this reads <exec-root>/seccomp/<key>.bpf
+    bpf = None if profile is None else seccomp.cached_bpf(profile, state_dir.parent.parent / "seccomp")
+    return ExecContext(spec, cgroup, bpf)
+
+
+def serve(conn: socket.socket, early: bytes, state_dir: Path, bundle: Path, init_pid: int,
+          context: ExecContext | None = None) -> int:
+    """Read the Exec request (``early`` bytes first), run it, serve the connection; the exit code.
+    ``context``: the container's, already loaded (else read here)."""
     set_child_subreaper()
     decoder = m.Decoder()
     msgs = decoder.feed(early)
@@ -62,17 +84,14 @@ def serve(conn: socket.socket, early: bytes, state_dir: Path, bundle: Path, init
         _send(conn, m.Failed("container is not running", step="state"))
         return 1
     try:
-        spec = from_json(json.loads((bundle / "config.json").read_text()))
-        cgroup = cgroup_from_json(json.loads((state_dir / "cgroup.json").read_text()))
-        profile = spec.linux.seccomp
-        bpf = None if profile is None else seccomp.cached_bpf(profile, state_dir.parent.parent / "seccomp")
+        ctx = context or load_context(bundle, state_dir)
     except (OSError, ValueError, InvalidArgument) as exc:
         _send(conn, m.Failed(f"cannot read the container's spec: {exc}", step="exec"))
         return 1
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    run = start_exec(spec, bpf, init_pid, cgroup, req, [conn.fileno(), wake_r, wake_w])
+    run = start_exec(ctx.spec, ctx.bpf, init_pid, ctx.cgroup, req, [conn.fileno(), wake_r, wake_w])
     if isinstance(run, m.Failed):
         _send(conn, run)
         return 1
@@ -102,7 +121,7 @@ def _register(state_dir: Path, exec_id: str, master: int) -> socket.socket | Non
     return None
 
 
-def run_spawned(req: m.SpawnExec, conn_fd: int) -> int:
+def run_spawned(req: m.SpawnExec, conn_fd: int, context: ExecContext | None = None) -> int:
     """In the child the spawner forked: diagnostics to the container's shim.log, then ``serve``."""
     state_dir = Path(req.state_dir)
     log = os.open(state_dir / st.SHIM_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
@@ -112,7 +131,7 @@ def run_spawned(req: m.SpawnExec, conn_fd: int) -> int:
     os.dup2(log, 2)
     os.close(devnull)
     os.close(log)
-    return serve(socket.socket(fileno=conn_fd), b"", state_dir, Path(req.bundle), req.init_pid)
+    return serve(socket.socket(fileno=conn_fd), b"", state_dir, Path(req.bundle), req.init_pid, context)
 
 
 def cli() -> None:

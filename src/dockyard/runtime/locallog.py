@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 MAX_MSG = 1_000_000  # moby's maxMsgLen: a larger length means a torn or foreign file
+_U32 = struct.Struct(">I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,46 +162,61 @@ def decode_frames(buf: bytes) -> tuple[list[Entry], bytes]:
     return entries, buf[pos:]
 
 
-def _rfc3339_ns(text: str) -> int:
-    """``2026-11-28T10:33:51.756464888Z`` (what jsonlog writes) → ns since the epoch."""
-    import calendar
+class LocalLogEncoder:
+    """Both streams of one container -> local frames to append to the log: the shim's encoder
+    for this driver (``LogWriter.encoder``), so no json-file round trip.  Lines are cut as
+    jsonlog's (``LineSplitter``: 16 KiB pieces, the rest at EOF) and carry Docker's partial
+    metadata: one id per cut line, ordinals from 1, ``last`` on the piece that ends it.  The
+    bytes stay as the process wrote them (Docker's ``line`` is bytes, not text)."""
 
-    base, _, frac = text.rstrip("Z").partition(".")
-    secs = calendar.timegm((int(base[0:4]), int(base[5:7]), int(base[8:10]), int(base[11:13]), int(base[14:16]),
-                            int(base[17:19]), 0, 0, 0))
-    return secs * 1_000_000_000 + int((frac + "000000000")[:9])
-
-
-class FromJson:
-    """json-file lines (what the shim's encoder makes) → local frames, with Docker's partial
-    metadata for lines cut at 16 KiB or left unfinished at EOF (one id per cut line, ordinals
-    from 1, ``last`` on the piece that ends the line)."""
-
-    def __init__(self, new_id: Callable[[], str] | None = None) -> None:
+    def __init__(self, clock_ns: Callable[[], int] | None = None, max_line: int = 0,
+                 new_id: Callable[[], str] | None = None) -> None:
         import secrets
+        import time
 
+        from dockyard.runtime.jsonlog import MAX_LINE, LineSplitter
+
+        self._clock = clock_ns or time.time_ns
         self._new_id = new_id or (lambda: secrets.token_hex(32))
-        self._open: dict[str, tuple[str, int]] = {}  # stream -> (id, last ordinal) of a line being cut
+        self._split = {1: LineSplitter(max_line or MAX_LINE), 2: LineSplitter(max_line or MAX_LINE)}
+        self._open: dict[int, tuple[str, int]] = {}  # stream -> (id, last ordinal) of a line being cut
 
-    def frames(self, data: bytes) -> list[bytes]:
-        import json
+    def feed(self, stream: int, data: bytes) -> bytes:
+        return self._encode(stream, self._split[stream].feed(data))
 
-        out = []
-        stamp, ns = "", 0
-        for line in data.splitlines():
-            obj = json.loads(line)
-            source, text = obj["stream"], obj["log"].encode("utf-8", "surrogateescape")
-            if obj["time"] != stamp:  # the lines of one read share their time: parse it once
-                stamp = obj["time"]
-                ns = _rfc3339_ns(stamp)
-            ends = text.endswith(b"\n")
-            pending = self._open.pop(source, None)
-            if ends and pending is None:
-                out.append(encode(Entry(source, ns, text[:-1])))
+    def close(self, stream: int) -> bytes:
+        return self._encode(stream, self._split[stream].flush())
+
+    def _encode(self, stream: int, lines: list[bytes]) -> bytes:
+        if not lines:
+            return b""
+        ns = self._clock()
+        # source and time are the same for every line of one read: encoded once
+        head = _SOURCES["stdout" if stream == 1 else "stderr"] + (b"\x10" + _varint(ns) if ns else b"")
+        pack = _U32.pack
+        out: list[bytes] = []
+        for text in lines:
+            if text[-1:] == b"\n" and stream not in self._open:  # the common case, inlined
+                n = len(text) - 1
+                body = head + b"\x1a" + _varint(n) + text[:-1] if n else head
+                size = pack(len(body))
+                out += (size, body, size)
                 continue
-            pid, ordinal = pending or (self._new_id(), 0)
+            ends = text[-1:] == b"\n"
+            pid, ordinal = self._open.pop(stream) if stream in self._open else (self._new_id(), 0)
+            source = "stdout" if stream == 1 else "stderr"
             out.append(encode(Entry(source, ns, text[:-1] if ends else text, True, ends, pid, ordinal + 1)))
             if not ends:
-                self._open[source] = (pid, ordinal + 1)
-        return out
+                self._open[stream] = (pid, ordinal + 1)
+        return b"".join(out)
 
+
+def split_frames(data: bytes) -> list[bytes]:
+    """Whole frames of ``data`` one by one (LogWriter rotates between them, never inside one)."""
+    out: list[bytes] = []
+    pos = 0
+    while len(data) - pos >= 4:
+        (size,) = struct.unpack_from(">I", data, pos)
+        out.append(data[pos:pos + size + 8])
+        pos += size + 8
+    return out

@@ -6,7 +6,9 @@ dropped (Docker's json-file naming), and writing continues in a new
 ``<log>``.  Entries are never split across files.  Driver ``none``: nothing
 is written.  With ``compress`` each rotated file is gzip'ed
 (``<log>.1.gz``, ``.2.gz`` …, ``runtime/loggzip.py``), as Docker's are.  The settings travel in the OCI spec's annotations
-(``ANNOTATIONS``), so the spawn protocol does not change.
+(``ANNOTATIONS``), so the spawn protocol does not change.  ``encoder()`` gives the shim the
+encoder of the driver's own format (json-file lines, or ``local`` frames), so what the shim
+hands ``write`` is stored as is.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Protocol
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from dockyard.runtime.locallog import FromJson
+
+class LogEncoder(Protocol):
+    """Output of both streams -> bytes in the driver's format (jsonlog.JsonLogEncoder,
+    locallog.LocalLogEncoder)."""
+
+    def feed(self, stream: int, data: bytes) -> bytes: ...
+
+    def close(self, stream: int) -> bytes: ...
 
 DRIVER, MAX_SIZE, MAX_FILE = "dockyard.log.driver", "dockyard.log.max-size", "dockyard.log.max-file"
 COMPRESS = "dockyard.log.compress"
@@ -48,12 +55,7 @@ class LogWriter:
                  compress: bool = False) -> None:
         self.path = driver_path(path, driver)
         self.enabled = driver != "none"
-        # the shim hands json-file lines; the local driver stores them as Docker's protobuf frames
-        self._local: FromJson | None = None
-        if driver == "local":  # imported only for it: json-file shims stay as small as before
-            from dockyard.runtime.locallog import FromJson
-
-            self._local = FromJson()
+        self.local = driver == "local"  # entries are Docker's protobuf frames, not json lines
         self.max_size = max_size
         self.max_file = max(1, max_file)
         self.compress = compress and self.max_file > 1
@@ -71,23 +73,36 @@ class LogWriter:
                    max_file=int(annotations.get(MAX_FILE, "1") or 1),
                    compress=annotations.get(COMPRESS) == "true")
 
+    def encoder(self) -> LogEncoder:
+        """A new encoder whose output ``write`` takes (one per container: it holds partial lines)."""
+        if self.local:  # imported only for it: json-file shims stay as small as before
+            from dockyard.runtime.locallog import LocalLogEncoder
+
+            return LocalLogEncoder()
+        from dockyard.runtime.jsonlog import JsonLogEncoder
+
+        return JsonLogEncoder()
+
     def _open(self) -> None:
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
         self.size = os.fstat(self.fd).st_size
 
     def write(self, data: bytes) -> None:
-        """``data``: whole json-file entries (one or more lines)."""
+        """``data``: whole entries from ``encoder()`` (json-file lines or local frames)."""
         if not self.enabled or not data:
             return
-        entries = self._local.frames(data) if self._local is not None else None
-        if entries is not None:
-            data = b"".join(entries)
         if not self.max_size or self.size + len(data) <= self.max_size:
             self._write(data)
             if self.compress:
-                self._last = entries[-1] if entries else data
+                self._last = data  # its last entry's time dates the next gzip (_last_time)
             return
-        for entry in entries or data.splitlines(keepends=True):  # rotate between entries, never inside one
+        if self.local:
+            from dockyard.runtime.locallog import split_frames
+
+            entries = split_frames(data)
+        else:
+            entries = data.splitlines(keepends=True)
+        for entry in entries:  # rotate between entries, never inside one
             if self.size and self.size + len(entry) > self.max_size:
                 self._rotate()
             self._write(entry)
@@ -122,7 +137,7 @@ class LogWriter:
         self._open()
 
     def _last_time(self) -> str:
-        if self._local is None:
+        if not self.local:
             return _entry_time(self._last)
         from dockyard.runtime.jsonlog import rfc3339nano
         from dockyard.runtime.locallog import decode_frames

@@ -54,8 +54,7 @@ from dockyard.runtime import tty as ttys
 from dockyard.runtime.execstart import start_exec
 from dockyard.runtime import state as st
 from dockyard.runtime.cgroups import CgroupManager, CgroupV2, cgroup_from_json
-from dockyard.runtime.jsonlog import JsonLogEncoder
-from dockyard.runtime.logrotate import LogWriter
+from dockyard.runtime.logrotate import LogEncoder, LogWriter
 from dockyard.runtime.launcher import launch
 from dockyard.runtime.monitor import handover
 from dockyard.runtime.shimcreate import CreateFailed as _CreateFailed, create_in_child
@@ -209,7 +208,7 @@ class Shim:
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select via wake_w
         try:
             create_in_child(self)
-            # json-file (rotated per the spec's dockyard.log.* annotations) or nothing (driver "none")
+            # json-file or local (rotated per the spec's dockyard.log.* annotations), or nothing ("none")
             self.log = LogWriter.from_annotations(Path(self.req.log_path), self.annotations)
             self._open_listener()
         except Exception as exc:
@@ -547,9 +546,10 @@ class Shim:
             self.master = -1
 
     @property
-    def encoder(self) -> JsonLogEncoder:
+    def encoder(self) -> LogEncoder:
+        """The log driver's own encoder (json-file lines or local frames): stored as it makes them."""
         if not hasattr(self, "_encoder"):
-            self._encoder = JsonLogEncoder()
+            self._encoder = self.log.encoder()
         return self._encoder
 
     def _finish(self) -> None:

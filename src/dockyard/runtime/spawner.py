@@ -27,6 +27,8 @@ import signal
 import socket
 import threading
 import traceback
+from collections import OrderedDict
+from pathlib import Path
 
 from dockyard.runtime import messages as m
 from dockyard.runtime.sys.linux import quiet_fork
@@ -34,6 +36,7 @@ from dockyard.runtime.sys.linux import quiet_fork
 # Imported here so every shim forked by the helper already has them loaded.
 from dockyard.runtime import shim as _shim  # noqa: F401
 from dockyard.runtime import exechelper as _exechelper
+from dockyard.runtime import jsonlog as _jsonlog, locallog as _locallog  # noqa: F401  (LogWriter.encoder's)
 
 
 class Spawner:
@@ -160,8 +163,47 @@ def _fork_shim(req: m.Spawn, report_fd: int, helper_fd: int) -> None:
             os._exit(code)
 
 
+class ContextCache:
+    """Each container's parsed spec, cgroup and seccomp program (exechelper.ExecContext), for
+    the exec helpers we fork: parsed once per container, not once per exec.  Keyed by the
+    state dir and checked against the files' (inode, mtime, size), so a rewritten file is read
+    again; the least recently used beyond ``size`` are dropped (removed containers age out)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[tuple[tuple[int, int, int], ...], _exechelper.ExecContext]] = \
+            OrderedDict()
+
+    def get(self, bundle: Path, state_dir: Path) -> _exechelper.ExecContext | None:
+        """None when the files cannot be read: the helper then reads them and reports why."""
+        try:
+            key = tuple(_stamp(p) for p in (bundle / "config.json", state_dir / "cgroup.json"))
+            hit = self._entries.get(str(state_dir))
+            if hit is not None and hit[0] == key:
+                self._entries.move_to_end(str(state_dir))
+                return hit[1]
+            ctx = _exechelper.load_context(bundle, state_dir)
+        except Exception:  # anything: the spawner must outlive a bad container
+            return None
+        self._entries[str(state_dir)] = (key, ctx)
+        self._entries.move_to_end(str(state_dir))
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return ctx
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+_contexts = ContextCache()
+
+
 def _fork_exec_helper(req: m.SpawnExec, conn_fd: int, helper_fd: int) -> None:
-    """runtime/exechelper.py in a fork of ours (modules loaded: no interpreter start per exec)."""
+    """runtime/exechelper.py in a fork of ours (modules loaded: no interpreter start per exec),
+    with the container's context parsed here once (``ContextCache``) instead of in every helper."""
+    context = _contexts.get(Path(req.bundle), Path(req.state_dir))
     gc.freeze()
     if quiet_fork() == 0:
         code = 1
@@ -171,7 +213,7 @@ def _fork_exec_helper(req: m.SpawnExec, conn_fd: int, helper_fd: int) -> None:
                 signal.signal(sig, signal.SIG_DFL)
             gc.enable()
             os.close(helper_fd)
-            code = _exechelper.run_spawned(req, conn_fd)
+            code = _exechelper.run_spawned(req, conn_fd, context)
         except BaseException:
             traceback.print_exc()
         finally:
