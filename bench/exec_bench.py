@@ -22,21 +22,9 @@ import subprocess
 import sys
 import time
 
+from run_bench import timed  # bench/ is the script's directory: on sys.path
+
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
-
-
-def timed(cmd: list[str], n: int, env: dict[str, str], warm: bool = True) -> list[float] | None:
-    if warm and subprocess.run(cmd, capture_output=True, env=env).returncode != 0:  # warm-up, not counted
-        return None
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        cp = subprocess.run(cmd, capture_output=True, env=env)
-        out.append(time.perf_counter() - t0)
-        if cp.returncode != 0:
-            print(f"failed: {' '.join(cmd)}: {cp.stderr.decode()}", file=sys.stderr)
-            return None
-    return out
 
 
 def api_exec(sock_path: str, cid: str) -> float:
