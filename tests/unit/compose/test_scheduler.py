@@ -45,7 +45,8 @@ def test_failure_stops_dependents_and_is_raised():
     assert ran == ["db"]
 
 
-def test_bounded_concurrency():
+def _peak(names: list[str], max_workers: int) -> int:
+    """The most jobs that ran at once under ``max_workers``."""
     active, peak = 0, 0
     lock = threading.Lock()
 
@@ -58,8 +59,12 @@ def test_bounded_concurrency():
         with lock:
             active -= 1
 
-    run_graph([str(i) for i in range(10)], {}, work, max_workers=3)
-    assert peak <= 3
+    run_graph(names, {}, work, max_workers=max_workers)
+    return peak
+
+
+def test_bounded_concurrency():
+    assert _peak([str(i) for i in range(10)], max_workers=3) <= 3
 
 
 def test_unlimited_by_default():
@@ -69,20 +74,7 @@ def test_unlimited_by_default():
 
 
 def test_parallel_one_is_serial():
-    active, peak = 0, 0
-    lock = threading.Lock()
-
-    def work(n: str) -> None:
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        threading.Event().wait(0.005)
-        with lock:
-            active -= 1
-
-    run_graph(["a", "b", "c", "d"], {}, work, max_workers=1)
-    assert peak == 1
+    assert _peak(["a", "b", "c", "d"], max_workers=1) == 1
 
 
 def test_parallel_limit_resolution():
