@@ -170,3 +170,32 @@ def network_leftovers(d: Daemon) -> list[str]:
 def container_json(d: Daemon, ref: str) -> dict:
     cp = d.cli("inspect", ref, check=True)
     return json.loads(cp.stdout)[0]
+
+
+@pytest.fixture(scope="session")
+def ref_docker(tmp_path_factory, seed_tar):
+    """The reference Docker engine for comparison tests: DOCKYARD_REF_DOCKER=unix://<sock> names one that
+    already runs; otherwise a private one is started for the session (tests/integration/refdocker.py)."""
+    import tempfile
+
+    from . import refdocker  # lazily: it imports this module's helpers
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (a private dockerd and containerd)")
+    override = os.environ.get("DOCKYARD_REF_DOCKER")
+    if override:
+        ref, why = refdocker.external(override, tmp_path_factory.mktemp("refcfg"))
+        if ref is None:
+            pytest.fail(f"DOCKYARD_REF_DOCKER={override} {why}")
+        yield ref
+        return
+    if not refdocker.binaries_present():
+        pytest.skip(refdocker.SKIP_REASON)
+    # A short path of its own (unix socket paths are limited to 108 bytes), unique per worker.
+    base = Path(tempfile.mkdtemp(prefix="dyref-"))
+    ref = refdocker.start(base, seed_tar)
+    try:
+        yield ref
+    finally:
+        left = refdocker.stop(ref)
+    assert left == [], f"the reference engine left {left} (its files are kept in {base})"

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import tarfile
 import threading
@@ -21,7 +20,6 @@ from tests.unit.image.layertars import E, image_archive, layer, sym
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = ROOT / "tests/fixtures/images/docker-save-whiteouts.tar.gz"
 FIXTURE_ID = "sha256:b84a3a96cd66c02cfe5864ad44c3bd20be37fe06af6e5e183717d79a7dfb7e27"
-REF_DOCKER = Path("/tmp/refdocker/docker.sock")
 
 
 def sh(daemon, image: str, script: str) -> str:
@@ -179,21 +177,18 @@ def test_hostile_archive_is_refused_and_writes_nothing_outside(daemon, tmp_path)
     assert cp.returncode != 0 and b"path escapes the layer root" in cp.stderr and not os.path.exists("/tmp/dy-evil")
 
 
-@pytest.mark.skipif(not REF_DOCKER.exists() or shutil.which("docker") is None,
-                    reason="no reference Docker engine on this machine (CI has none); round trip checked by hand")
-def test_archive_saved_by_dockyard_loads_into_docker(daemon, fixture_image, tmp_path):
-    ref = ["docker", "-H", f"unix://{REF_DOCKER}"]
-    if subprocess.run([*ref, "version"], capture_output=True, timeout=30).returncode != 0:
-        pytest.skip("the reference Docker engine does not answer")
+def test_archive_saved_by_dockyard_loads_into_docker(daemon, fixture_image, tmp_path, ref_docker):
+    env = ref_docker.env(tmp_path / "docker-config")
+    ref = ["docker", "-H", ref_docker.host]
     tag = f"dy7-roundtrip:{secrets.token_hex(3)}"
     daemon.cli("tag", fixture_image, tag, check=True)
     out = tmp_path / "ours.tar"
     daemon.cli("save", "-o", str(out), tag, check=True)
     try:
-        assert subprocess.run([*ref, "load", "-i", str(out)], capture_output=True, timeout=60).returncode == 0
-        theirs = json.loads(subprocess.run([*ref, "inspect", tag], capture_output=True, timeout=30).stdout)[0]
+        assert subprocess.run([*ref, "load", "-i", str(out)], capture_output=True, timeout=60, env=env).returncode == 0
+        theirs = json.loads(subprocess.run([*ref, "inspect", tag], capture_output=True, timeout=30, env=env).stdout)[0]
         mine = inspect(daemon, tag)
         assert theirs["Id"] == mine["Id"] and theirs["RootFS"]["Layers"] == mine["RootFS"]["Layers"]
     finally:
-        subprocess.run([*ref, "rmi", tag], capture_output=True, timeout=30)
+        subprocess.run([*ref, "rmi", tag], capture_output=True, timeout=30, env=env)
         daemon.cli("rmi", tag)
