@@ -161,23 +161,13 @@ class APIClient:
         """304 (already stopped) counts as success, as in the docker CLI."""
         from dockyard.errors import NotModified
 
-        query: dict[str, object] = {}
-        if timeout is not None:
-            query["t"] = timeout
-        if signal:
-            query["signal"] = signal
         try:
-            self._json("POST", f"/containers/{ref}/stop", query=query)
+            self._json("POST", f"/containers/{ref}/stop", query=_stop_query(timeout, signal))
         except NotModified:
             pass
 
     def restart(self, ref: str, *, timeout: int | None = None, signal: str | None = None) -> None:
-        query: dict[str, object] = {}
-        if timeout is not None:
-            query["t"] = timeout
-        if signal:
-            query["signal"] = signal
-        self._json("POST", f"/containers/{ref}/restart", query=query)
+        self._json("POST", f"/containers/{ref}/restart", query=_stop_query(timeout, signal))
 
     def resize(self, ref: str, height: int, width: int, *, exec_id: str = "") -> None:
         path = f"/exec/{exec_id}/resize" if exec_id else f"/containers/{ref}/resize"
@@ -411,3 +401,13 @@ def _json_lines(resp: Response) -> Iterator[dict[str, Any]]:
                     yield json.loads(line)
     finally:
         resp.close()
+
+
+def _stop_query(timeout: int | None, signal: str | None) -> dict[str, object]:
+    """stop's and restart's query: ``t`` and ``signal`` only when given (the daemon's defaults otherwise)."""
+    query: dict[str, object] = {}
+    if timeout is not None:
+        query["t"] = timeout
+    if signal:
+        query["signal"] = signal
+    return query

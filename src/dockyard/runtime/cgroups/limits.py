@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dockyard.oci.runtime import Resources
+from dockyard.runtime.cgroups.stats import flat_keyed
 
 Write = tuple[str, str, str]  # (controller, file name, value)
 
@@ -101,22 +102,11 @@ def v2_writes(r: Resources) -> list[Write]:
     return out
 
 
-def _flat_keys(text: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(" ")
-        try:
-            out[key] = int(value)
-        except ValueError:
-            continue
-    return out
-
-
 def oom_kills(memory_dir: Path, version: str) -> int:
     """How many processes the OOM killer took in this cgroup (v1 ``memory.oom_control``
     ``oom_kill``, kernel 4.13+; v2 ``memory.events``); 0 if unreadable."""
     name = "memory.events" if version == "v2" else "memory.oom_control"
     try:
-        return _flat_keys((memory_dir / name).read_text()).get("oom_kill", 0)
+        return flat_keyed((memory_dir / name).read_text()).get("oom_kill", 0)
     except OSError:
         return 0
